@@ -1,0 +1,44 @@
+"""Searchers and their registry (names as Syne Tune users know them)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from hpo_core.searchers.base import Searcher
+from hpo_core.searchers.random import RandomSearcher
+
+#: Searcher name -> class. Model-based searchers join here as they land.
+SEARCHERS: dict[str, type[Searcher]] = {"random": RandomSearcher}
+
+
+def make_searcher(
+    searcher: str | Searcher,
+    config_space: Mapping[str, Any],
+    *,
+    metric: str,
+    mode: str,
+    rng: np.random.Generator,
+    points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
+    search_options: Mapping[str, Any] | None = None,
+) -> Searcher:
+    """A searcher instance from a registry name (or the instance itself)."""
+    if isinstance(searcher, Searcher):
+        if search_options:
+            raise ValueError("search_options only apply when searcher is given by name")
+        return searcher
+    if searcher not in SEARCHERS:
+        raise ValueError(f"searcher must be one of {sorted(SEARCHERS)}, got {searcher!r}")
+    return SEARCHERS[searcher](
+        config_space,
+        metric=metric,
+        mode=mode,
+        rng=rng,
+        points_to_evaluate=points_to_evaluate,
+        **dict(search_options or {}),
+    )
+
+
+__all__ = ["SEARCHERS", "RandomSearcher", "Searcher", "make_searcher"]

@@ -1,0 +1,286 @@
+"""The tuning loop: a backend, a scheduler, a stopping criterion and callbacks."""
+
+from __future__ import annotations
+
+import time as _time
+from collections.abc import Container, Sequence
+from dataclasses import dataclass, fields
+from typing import Any, Protocol
+
+from hpo_core.backends.base import Backend, EventKind
+from hpo_core.results import ResultsStore
+from hpo_core.schedulers.base import Scheduler
+from hpo_core.trial import Decision, Trial, TrialResult, TrialStatus
+
+_CONTINUE = Decision.CONTINUE
+_STATUS_AFTER = {Decision.PAUSE: TrialStatus.PAUSED, Decision.STOP: TrialStatus.STOPPED}
+
+
+@dataclass(frozen=True)
+class StoppingCriterion:
+    """When tuning ends: as soon as any of the given limits is reached.
+
+    Attributes:
+        max_wallclock_time: Tuner time in seconds (simulated time with the simulator); results
+            after it are not recorded.
+        max_num_evaluations: Number of reported results.
+        max_num_trials_started: Number of trials started.
+        max_num_trials_completed: Number of trials that ran to their maximum resource.
+        max_num_trials_finished: Number of trials completed, stopped or failed.
+    """
+
+    max_wallclock_time: float | None = None
+    max_num_evaluations: int | None = None
+    max_num_trials_started: int | None = None
+    max_num_trials_completed: int | None = None
+    max_num_trials_finished: int | None = None
+
+    def __post_init__(self) -> None:
+        names = [f.name for f in fields(self)]
+        if all(getattr(self, name) is None for name in names):
+            raise ValueError(f"StoppingCriterion needs at least one of {names}")
+        for name in names:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            integral = name != "max_wallclock_time"
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int if integral else int | float)
+                or value <= 0
+            ):
+                kind = "a positive int" if integral else "a positive number of seconds"
+                raise ValueError(f"{name} must be {kind} or None, got {value!r}")
+
+
+class TunerCallback:
+    """Hooks called by the tuner; override the ones you need."""
+
+    def on_tuning_start(self, tuner: Tuner) -> None:
+        pass
+
+    def on_trial_start(self, tuner: Tuner, trial: Trial) -> None:
+        pass
+
+    def on_trial_result(
+        self, tuner: Tuner, trial: Trial, result: TrialResult, decision: Decision
+    ) -> None:
+        pass
+
+    def on_trial_complete(self, tuner: Tuner, trial: Trial) -> None:
+        pass
+
+    def on_trial_error(self, tuner: Tuner, trial: Trial) -> None:
+        pass
+
+    def on_tuning_end(self, tuner: Tuner) -> None:
+        pass
+
+
+class ExtraResultsComposer(Protocol):
+    """Adds columns to every recorded result, computed from the tuner (e.g. rung sizes)."""
+
+    def keys(self) -> list[str]: ...
+
+    def __call__(self, tuner: Tuner) -> dict[str, Any] | None: ...
+
+
+@dataclass(frozen=True)
+class TuningSummary:
+    best_trial_id: int | None
+    best_config: dict[str, Any] | None
+    best_metric: float | None
+    best_resource: int | None
+    num_trials_started: int
+    num_trials_completed: int
+    num_results: int
+    tuner_time: float
+    real_seconds: float
+
+
+class Tuner:
+    """Runs a scheduler against a backend until the stopping criterion holds.
+
+    Real-time and simulated-time backends share this loop: the tuner only reads the backend's
+    clock and events. Results are recorded in :attr:`results` (a :class:`ResultsStore`).
+
+    Args:
+        backend: Runs the trials (e.g. :class:`~hpo_core.backends.simulator.SimulatorBackend`).
+        scheduler: Decides what runs and for how long.
+        stop_criterion: When to end.
+        n_workers: Trials running at the same time (>= 1).
+        callbacks: Hooks called on tuning events.
+        extra_results: Composer of extra columns added to each recorded result.
+        charge_decision_time: Add the scheduler's real compute time to the tuner's clock
+            (simulation only; off by default, so decisions take zero simulated time).
+        resource_attr: Name of the resource column in the results (default: the scheduler's
+            ``resource_attr`` or ``"epoch"``).
+    """
+
+    def __init__(
+        self,
+        *,
+        backend: Backend,
+        scheduler: Scheduler,
+        stop_criterion: StoppingCriterion,
+        n_workers: int = 1,
+        callbacks: Sequence[TunerCallback] = (),
+        extra_results: ExtraResultsComposer | None = None,
+        charge_decision_time: bool = False,
+        resource_attr: str | None = None,
+    ) -> None:
+        if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
+            raise ValueError(f"n_workers must be an int >= 1, got {n_workers!r}")
+        if not isinstance(stop_criterion, StoppingCriterion):
+            raise ValueError("stop_criterion must be a StoppingCriterion")
+        names = backend.objective_names()
+        if names is not None and scheduler.metric not in names:
+            raise ValueError(
+                f"metric {scheduler.metric!r} is not reported by the backend; allowed: {names}"
+            )
+        self.backend = backend
+        self.scheduler = scheduler
+        self.stop_criterion = stop_criterion
+        self.n_workers = n_workers
+        self.callbacks = list(callbacks)
+        self.extra_results = extra_results
+        self.charge_decision_time = charge_decision_time
+        resource_attr = resource_attr or getattr(scheduler, "resource_attr", "epoch")
+        self.results = ResultsStore(
+            resource_attr=resource_attr,
+            extra_keys=list(extra_results.keys()) if extra_results is not None else None,
+        )
+        self.trials: dict[int, Trial] = {}
+        self.num_trials_started = 0
+        self.num_trials_completed = 0
+        self.num_trials_finished = 0
+        self.real_seconds = 0.0
+
+    @property
+    def time(self) -> float:
+        return self.backend.time
+
+    def _start_trials(self) -> None:
+        backend, scheduler = self.backend, self.scheduler
+        max_started = self.stop_criterion.max_num_trials_started
+        while backend.num_running < self.n_workers:
+            if max_started is not None and self.num_trials_started >= max_started:
+                return
+            tic = _time.perf_counter() if self.charge_decision_time else 0.0
+            suggestion = scheduler.suggest(len(self.trials))
+            if self.charge_decision_time:
+                backend.advance(_time.perf_counter() - tic)
+            if suggestion is None:
+                return
+            if suggestion.resume_trial_id is not None:
+                trial = self.trials[suggestion.resume_trial_id]
+                trial.status = TrialStatus.RUNNING
+                backend.resume_trial(trial)
+                continue
+            assert suggestion.config is not None
+            trial = Trial(len(self.trials), suggestion.config, backend.time)
+            self.trials[trial.trial_id] = trial
+            self.results.configs[trial.trial_id] = trial.config
+            self.num_trials_started += 1
+            backend.start_trial(trial)
+            for callback in self.callbacks:
+                callback.on_trial_start(self, trial)
+
+    def _should_stop(self) -> bool:
+        c = self.stop_criterion
+        return (
+            (c.max_num_trials_started is not None
+             and self.num_trials_started >= c.max_num_trials_started)
+            or (c.max_num_evaluations is not None and len(self.results) >= c.max_num_evaluations)
+            or (c.max_num_trials_completed is not None
+                and self.num_trials_completed >= c.max_num_trials_completed)
+            or (c.max_num_trials_finished is not None
+                and self.num_trials_finished >= c.max_num_trials_finished)
+        )
+
+    def run(self) -> TuningSummary:
+        """Tune until the stopping criterion holds or nothing is left to run."""
+        tic_run = _time.perf_counter()
+        backend, scheduler, results = self.backend, self.scheduler, self.results
+        callbacks, extra = self.callbacks, self.extra_results
+        charge = self.charge_decision_time
+        max_time = self.stop_criterion.max_wallclock_time
+        trials = self.trials
+        levels_of: dict[int, Container[int] | None] = {}
+        for callback in callbacks:
+            callback.on_tuning_start(self)
+        while True:
+            self._start_trials()
+            if self._should_stop():
+                break
+            event = backend.next_event()
+            if event is None or (max_time is not None and event.time > max_time):
+                break
+            trial = trials[event.trial_id]
+            if event.kind is EventKind.ERROR:
+                trial.status = TrialStatus.FAILED
+                self.num_trials_finished += 1
+                scheduler.on_trial_error(trial)
+                for callback in callbacks:
+                    callback.on_trial_error(self, trial)
+                continue
+            trial.resource = event.resource
+            trial_id = trial.trial_id
+            if trial_id in levels_of:
+                levels = levels_of[trial_id]
+            else:
+                levels = levels_of[trial_id] = scheduler.result_levels(trial)
+            result = None
+            decision = _CONTINUE
+            if levels is None or event.resource in levels or callbacks or event.is_last:
+                assert event.metrics is not None
+                result = TrialResult(trial_id, event.time, event.resource, event.metrics)
+            if levels is None or event.resource in levels:
+                tic = _time.perf_counter() if charge else 0.0
+                decision = scheduler.on_trial_result(trial, result)  # type: ignore[arg-type]
+                if charge:
+                    backend.advance(_time.perf_counter() - tic)
+            results.append(trial_id, event.time, event.resource, event.metrics or {}, decision)
+            if extra is not None:
+                results.append_extra(extra(self))
+            for callback in callbacks:
+                callback.on_trial_result(self, trial, result, decision)  # type: ignore[arg-type]
+            if event.is_last:
+                trial.status = TrialStatus.COMPLETED
+                self.num_trials_completed += 1
+                self.num_trials_finished += 1
+                scheduler.on_trial_complete(trial, result)
+                for callback in callbacks:
+                    callback.on_trial_complete(self, trial)
+            else:
+                if decision is not _CONTINUE:
+                    trial.status = _STATUS_AFTER[decision]
+                    if decision is Decision.STOP:
+                        self.num_trials_finished += 1
+                backend.on_decision(trial, decision)
+        backend.stop_all()
+        self.real_seconds += _time.perf_counter() - tic_run
+        for callback in callbacks:
+            callback.on_tuning_end(self)
+        return self.summary()
+
+    def summary(self) -> TuningSummary:
+        metric, mode = self.scheduler.metric, self.scheduler.mode
+        best = self.results.best(metric, mode)
+        trial_id = config = value = resource = None
+        if best is not None:
+            row, value = best
+            trial_id = int(self.results.trial_id[row])
+            config = dict(self.trials[trial_id].config)
+            resource = int(self.results.resource[row])
+        return TuningSummary(
+            best_trial_id=trial_id,
+            best_config=config,
+            best_metric=value,
+            best_resource=resource,
+            num_trials_started=self.num_trials_started,
+            num_trials_completed=self.num_trials_completed,
+            num_results=len(self.results),
+            tuner_time=self.backend.time,
+            real_seconds=self.real_seconds,
+        )
