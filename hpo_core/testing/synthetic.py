@@ -35,8 +35,8 @@ class SyntheticBlackbox(Blackbox):
     Args:
         max_t: Number of epochs.
         failure_fraction: Fraction of configs (chosen by a hash of the config, so deterministic)
-            whose evaluation crashes after a config-dependent number of epochs; for tests of
-            error handling.
+            whose evaluation crashes within its first three epochs; for tests of error
+            handling.
     """
 
     fidelity_name = "epoch"
@@ -68,5 +68,5 @@ class SyntheticBlackbox(Blackbox):
                 json.dumps({k: config[k] for k in sorted(config)}, sort_keys=True).encode()
             ).digest()
             if int.from_bytes(digest[:4], "little") < self.failure_fraction * 2**32:
-                failed_after = digest[4] % self.max_t
+                failed_after = digest[4] % min(3, self.max_t)
         return Curve(np.column_stack([errors, elapsed]), failed_after)
