@@ -1,0 +1,1 @@
+"""Experiment framework: benchmarks and methods registries, launcher, results and analysis."""
