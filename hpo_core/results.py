@@ -84,7 +84,8 @@ class ResultsStore:
             "trial_id": trial_ids,
             "st_tuner_time": np.frombuffer(self.time, dtype=float),
             "st_decision": pd.Categorical.from_codes(
-                np.frombuffer(self.decision, dtype=np.int8), [d.value for d in DECISIONS]
+                np.frombuffer(self.decision, dtype=np.int8).astype(np.int64),
+                pd.Index([d.value for d in DECISIONS]),
             ),
             self.resource_attr: np.frombuffer(self.resource, dtype=np.int64),
         }
@@ -102,8 +103,7 @@ class ResultsStore:
                 per_trial = np.array(
                     [self.configs[t].get(name) for t in unique_ids.tolist()], dtype=object
                 )
-                column = pd.Series(per_trial[position]).infer_objects()
-                data[f"config_{name}"] = column.to_numpy()
-        for key, column in self.extra.items():
-            data[key] = column
+                data[f"config_{name}"] = pd.Series(per_trial[position]).infer_objects().to_numpy()
+        for key, extra in self.extra.items():
+            data[key] = extra
         return pd.DataFrame(data)

@@ -481,6 +481,8 @@ class RandInt(Domain):
 
     @property
     def values(self) -> list[Any]:
+        """``[lower, ..., upper]``, built on each access: mind wide ranges, prefer
+        :attr:`cardinality` for counting."""
         return list(range(self.lower, self.upper + 1))
 
     @property
@@ -549,6 +551,7 @@ class LogRandInt(Domain):
 
     @property
     def values(self) -> list[Any]:
+        """``[lower, ..., upper]``, built on each access (see :attr:`RandInt.values`)."""
         return list(range(self.lower, self.upper + 1))
 
     @property
@@ -980,7 +983,8 @@ def complete_config(space: Mapping[str, Any], partial: Mapping[str, Any]) -> dic
 
     Args:
         space: The configuration space.
-        partial: Values for some hyperparameters (and possibly constants).
+        partial: Values for some hyperparameters (and possibly constants). Values are kept as
+            given, except that numpy scalars become Python scalars.
 
     Returns:
         A full configuration in the space's key order.
@@ -995,7 +999,8 @@ def complete_config(space: Mapping[str, Any], partial: Mapping[str, Any]) -> dic
     config: dict[str, Any] = {}
     for name, entry in space.items():
         if name in partial:
-            config[name] = partial[name]
+            # numpy scalars (e.g. from a searcher's arrays) become builtins, as sampled values are.
+            config[name] = _plain(partial[name])
         else:
             config[name] = entry.midpoint() if isinstance(entry, Domain) else entry
     # Unknown keys of ``partial`` are kept so that validation reports them.
@@ -1089,7 +1094,7 @@ def space_from_dict(d: Mapping[str, Any]) -> dict[str, Any]:
     space: dict[str, Any] = {}
     for name, entry in d.items():
         kind = entry.get("type") if isinstance(entry, Mapping) else None
-        if kind not in _FROM_DICT:
+        if not isinstance(kind, str) or kind not in _FROM_DICT:
             raise ValueError(
                 f"space entry {name!r}: type must be one of {sorted(_FROM_DICT)}, got {entry!r}"
             )

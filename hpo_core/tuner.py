@@ -145,9 +145,8 @@ class Tuner:
         self.callbacks = list(callbacks)
         self.extra_results = extra_results
         self.charge_decision_time = charge_decision_time
-        resource_attr = resource_attr or getattr(scheduler, "resource_attr", "epoch")
         self.results = ResultsStore(
-            resource_attr=resource_attr,
+            resource_attr=resource_attr or str(getattr(scheduler, "resource_attr", "epoch")),
             extra_keys=list(extra_results.keys()) if extra_results is not None else None,
         )
         self.trials: dict[int, Trial] = {}

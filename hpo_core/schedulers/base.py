@@ -16,7 +16,9 @@ MODES = ("min", "max")
 
 def check_metric_mode(metric: str, mode: str) -> None:
     if not isinstance(metric, str) or not metric:
-        raise ValueError(f"metric must be a non-empty string naming a reported metric, got {metric!r}")
+        raise ValueError(
+            f"metric must be a non-empty string naming a reported metric, got {metric!r}"
+        )
     if mode not in MODES:
         raise ValueError(f"mode must be one of {list(MODES)}, got {mode!r}")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections.abc import Container, Mapping, Sequence
 from typing import Any, NamedTuple
@@ -116,7 +117,7 @@ class HyperbandScheduler(Scheduler):
         metric: str,
         mode: str = "min",
         resource_attr: str = "epoch",
-        type: str = "stopping",  # noqa: A002 - the name users know
+        type: str = "stopping",  # the name users know, though it shadows a builtin
         max_t: int | None = None,
         max_resource_attr: str | None = None,
         grace_period: int = 1,
@@ -178,7 +179,7 @@ class HyperbandScheduler(Scheduler):
         # One rung system for all brackets, or one per bracket; a rung system maps level -> Rung.
         num_systems = brackets if rung_system_per_bracket else 1
         self._rung_systems = [
-            {lvl: Rung(lvl, nxt) for lvl, nxt in zip(bounds[:-1], bounds[1:], strict=True)}
+            {lvl: Rung(lvl, nxt) for lvl, nxt in itertools.pairwise(bounds)}
             for _ in range(num_systems)
         ]
         self._bracket_levels = [frozenset([*self.levels[b:], self.max_t]) for b in range(brackets)]
@@ -197,7 +198,7 @@ class HyperbandScheduler(Scheduler):
             levels = list(rung_levels)
             if not levels or any(
                 isinstance(r, bool) or not isinstance(r, int) or r < 1 for r in levels
-            ) or any(a >= b for a, b in zip(levels[:-1], levels[1:], strict=True)):
+            ) or any(a >= b for a, b in itertools.pairwise(levels)):
                 raise ValueError(
                     f"rung_levels must be strictly increasing positive ints, got {rung_levels!r}"
                 )

@@ -65,7 +65,7 @@ def geometric_rung_levels(*, grace_period: int, reduction_factor: float, max_t: 
     levels: list[int] = []
     k = 0
     while True:
-        level = int(round(grace_period * reduction_factor**k))
+        level = round(grace_period * reduction_factor**k)
         if level >= max_t:
             return levels
         if not levels or level > levels[-1]:

@@ -181,7 +181,7 @@ def test_bracket_distribution_follows_hyperband() -> None:
     # weights (81/r_b)/(s_b+1) for r_b = 1, 3, 9, 27, 81 and s_b = 4, 3, 2, 1, 0
     weights = [81 / 5, 27 / 4, 9 / 3, 3 / 2, 1 / 1]
     assert probs == pytest.approx([w / sum(weights) for w in weights])
-    draws = [make(max_t=81, brackets=5, random_seed=3) for _ in range(1)][0]
+    draws = make(max_t=81, brackets=5, random_seed=3)
     counts = [0] * 5
     for trial_id in range(4000):
         draws.suggest(trial_id)
