@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -31,13 +32,22 @@ def make_searcher(
         return searcher
     if searcher not in SEARCHERS:
         raise ValueError(f"searcher must be one of {sorted(SEARCHERS)}, got {searcher!r}")
-    return SEARCHERS[searcher](
+    cls = SEARCHERS[searcher]
+    options = dict(search_options or {})
+    fixed = {"config_space", "metric", "mode", "rng", "points_to_evaluate", "self"}
+    allowed = sorted(set(inspect.signature(cls.__init__).parameters) - fixed)
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise ValueError(
+            f"search_options {unknown} do not apply to searcher {searcher!r}; allowed: {allowed}"
+        )
+    return cls(
         config_space,
         metric=metric,
         mode=mode,
         rng=rng,
         points_to_evaluate=points_to_evaluate,
-        **dict(search_options or {}),
+        **options,
     )
 
 
