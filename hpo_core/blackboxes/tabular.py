@@ -30,8 +30,8 @@ from hpo_core.blackboxes.base import Blackbox, Curve
 
 FORMAT_VERSION = 1
 
-#: Returns the table row standing in for a config that is not in the table.
-RowFinder = Callable[[Mapping[str, Any]], int]
+#: Objectives ``(num_fidelities, num_objectives)`` predicted for a config outside the table.
+Surrogate = Callable[[Mapping[str, Any], int], np.ndarray]
 
 
 class ConfigNotInTableError(ValueError):
@@ -112,8 +112,8 @@ class TabularBlackbox(Blackbox):
         )
         self.num_seeds = objectives.shape[1]
         self._index: dict[tuple[Any, ...], int] | None = None
-        #: Stand-in row for configs outside the table (e.g. a nearest-neighbour surrogate).
-        self.row_finder: RowFinder | None = None
+        #: Predicts curves of configs outside the table (e.g. nearest neighbours), if set.
+        self.surrogate: Surrogate | None = None
 
     def __len__(self) -> int:
         return int(self.objectives.shape[0])
@@ -143,15 +143,14 @@ class TabularBlackbox(Blackbox):
 
     def curve(self, config: Mapping[str, Any], seed: int = 0) -> Curve:
         row = self.row_of(config)
-        if row is None:
-            if self.row_finder is None:
-                raise ConfigNotInTableError(
-                    f"config {dict(config)} is not in blackbox {self.name!r}; restrict the "
-                    "scheduler to tabulated configs (restrict_configurations) or attach a "
-                    "surrogate"
-                )
-            row = self.row_finder(config)
-        return Curve(self.objectives[row, seed % int(self.seed_counts[row])])
+        if row is not None:
+            return Curve(self.objectives[row, seed % int(self.seed_counts[row])])
+        if self.surrogate is None:
+            raise ConfigNotInTableError(
+                f"config {dict(config)} is not in blackbox {self.name!r}; restrict the "
+                "scheduler to tabulated configs (restrict_configurations) or attach a surrogate"
+            )
+        return Curve(self.surrogate(config, seed))
 
     # -- storage --------------------------------------------------------------------------------
 
