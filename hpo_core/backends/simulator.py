@@ -10,6 +10,7 @@ the result the decision was made on.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections.abc import Mapping
 from typing import Any
@@ -24,13 +25,15 @@ from hpo_core.trial import Decision, Trial
 class _Run:
     """Replay state of one trial."""
 
-    __slots__ = ("elapsed", "failed_after", "level", "max_level", "metrics", "resources")
+    __slots__ = ("elapsed", "failed_after", "level", "max_level", "resources", "rows")
 
     def __init__(
-        self, metrics: list[dict[str, float]], elapsed: list[float], resources: list[int],
+        self, rows: list[list[float]], elapsed: list[float], resources: list[int],
         max_level: int, failed_after: int | None,
     ) -> None:
-        self.metrics = metrics
+        #: Objective values per fidelity; turned into a metrics dict only when reported, since
+        #: most trials of an early-stopping method report a few of their epochs.
+        self.rows = rows
         self.elapsed = elapsed
         self.resources = resources
         self.max_level = max_level
@@ -101,19 +104,17 @@ class SimulatorBackend(Backend):
                 f"max_resource_attr={self.max_resource_attr!r} is not in the trial's config"
             ) from None
         # Number of fidelities not above the cap.
-        return int(np.searchsorted(self._resources, cap, side="right"))
+        return bisect.bisect_right(self._resources, cap)
 
     def start_trial(self, trial: Trial) -> None:
         seed = self.seed if self.seed is not None else int(
             self._rng.integers(self.blackbox.num_seeds)
         )
         curve = self.blackbox.curve(trial.config, seed)
-        values = curve.objectives.tolist()
-        names = self._names
-        metrics = [dict(zip(names, row, strict=True)) for row in values]
-        elapsed = [row[self._time_index] for row in values]
+        rows = curve.objectives.tolist()
+        elapsed = curve.objectives[:, self._time_index].tolist()
         self._runs[trial.trial_id] = _Run(
-            metrics, elapsed, self._resources, self._max_level(trial.config), curve.failed_after
+            rows, elapsed, self._resources, self._max_level(trial.config), curve.failed_after
         )
         self._running.add(trial.trial_id)
         self._schedule_next(trial.trial_id)
@@ -146,9 +147,8 @@ class SimulatorBackend(Backend):
         is_last = run.level >= run.max_level
         if is_last:
             self._running.discard(trial_id)
-        return Event(
-            EventKind.RESULT, time, trial_id, run.resources[level], run.metrics[level], is_last
-        )
+        metrics = dict(zip(self._names, run.rows[level], strict=True))
+        return Event(EventKind.RESULT, time, trial_id, run.resources[level], metrics, is_last)
 
     def on_decision(self, trial: Trial, decision: Decision) -> None:
         trial_id = trial.trial_id

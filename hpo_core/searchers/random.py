@@ -41,6 +41,7 @@ class RandomSearcher(Searcher):
         )
         self.max_retries = max_retries
         self._seen: set[tuple[Any, ...]] = set()
+        self._names = list(sp.hyperparameters(self.config_space))
         self._allowed: list[dict[str, Any]] | None = None
         if restrict_configurations is not None:
             self._allowed = [dict(c) for c in restrict_configurations]
@@ -57,17 +58,17 @@ class RandomSearcher(Searcher):
             card = domain.cardinality
             self._size = self._size * card if card is not None and self._size else 0
 
+    def _key(self, config: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(config[name] for name in self._names)
+
     def suggest(self, trial_id: int) -> dict[str, Any] | None:
-        while True:
-            config = super().suggest(trial_id)
-            if config is None:
-                return None
-            key = sp.config_key(self.config_space, config)
+        while self._initial:
+            config = self._initial.popleft()
+            key = self._key(config)
             if key not in self._seen:
                 self._seen.add(key)
                 return config
-            if not self._initial and self._size and len(self._seen) >= self._size:
-                return None
+        return self._suggest(trial_id)
 
     def _suggest(self, trial_id: int) -> dict[str, Any] | None:
         if self._allowed is not None:
@@ -76,7 +77,9 @@ class RandomSearcher(Searcher):
             return None
         for _ in range(self.max_retries):
             config = sp.sample_config(self.config_space, self.rng)
-            if sp.config_key(self.config_space, config) not in self._seen:
+            key = self._key(config)
+            if key not in self._seen:
+                self._seen.add(key)
                 return config
         return None
 
@@ -87,6 +90,8 @@ class RandomSearcher(Searcher):
             i = int(self.rng.integers(len(remaining)))
             remaining[i], remaining[-1] = remaining[-1], remaining[i]
             config = self._allowed[remaining.pop()]
-            if sp.config_key(self.config_space, config) not in self._seen:
+            key = self._key(config)
+            if key not in self._seen:
+                self._seen.add(key)
                 return config
         return None

@@ -69,4 +69,4 @@ class SyntheticBlackbox(Blackbox):
             ).digest()
             if int.from_bytes(digest[:4], "little") < self.failure_fraction * 2**32:
                 failed_after = digest[4] % min(3, self.max_t)
-        return Curve(np.column_stack([errors, elapsed]), failed_after)
+        return Curve(np.array((errors, elapsed)).T, failed_after)
