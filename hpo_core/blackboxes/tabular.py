@@ -185,8 +185,13 @@ class TabularBlackbox(Blackbox):
                     "config_space": sp.space_to_json(self.config_space),
                     "provenance": json.dumps(self.provenance),
                     "format_version": FORMAT_VERSION,
+                    "kind": "tabular",
                 }
                 f.attrs.update(attrs)
+            # mkstemp creates 0600; give the file the permissions a plain open() would.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
