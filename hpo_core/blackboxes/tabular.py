@@ -171,10 +171,13 @@ class TabularBlackbox(Blackbox):
                 group = f.create_group("configs")
                 for column, values in self.hyperparameters.items():
                     if values.dtype.kind in "OUS":
-                        group.create_dataset(column, data=values.astype(object),
-                                             dtype=h5py.string_dtype())
+                        # Fixed-length UTF-8 bytes compress well, unlike variable-length strings.
+                        encoded = np.array([str(v).encode() for v in values.tolist()])
+                        dataset = group.create_dataset(column, data=encoded, compression="gzip")
+                        dataset.attrs["utf8"] = True
                     else:
-                        group.create_dataset(column, data=values)
+                        group.create_dataset(column, data=values, compression="gzip",
+                                             shuffle=True)
                 attrs = {
                     "name": self.name,
                     "objective_names": json.dumps(self.objective_names),
@@ -210,8 +213,10 @@ class TabularBlackbox(Blackbox):
                 )
             columns = {}
             for column, dataset in f["configs"].items():
-                if h5py.check_string_dtype(dataset.dtype) is not None:
-                    columns[column] = dataset.asstr()[()].astype(object)
+                if dataset.attrs.get("utf8", False):
+                    columns[column] = np.array(
+                        [v.decode() for v in dataset[()].tolist()], dtype=object
+                    )
                 else:
                     columns[column] = dataset[()]
             return cls(
