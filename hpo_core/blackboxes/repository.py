@@ -1,0 +1,124 @@
+"""Find, build and load blackboxes by name: download (verified) → convert → cached HDF5 file.
+
+A blackbox is named ``<family>/<dataset>``, e.g. ``lcbench/blood-transfusion-service-center``;
+its file is ``<store>/<family>/<dataset>.h5``. The first :func:`load_blackbox` of a name fetches
+the raw files (from a mirror directory or the publisher, checksums verified) and converts them;
+later calls only load the file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from hpo_core.blackboxes.base import Blackbox
+
+#: Family name -> converter module (see :mod:`hpo_core.blackboxes.converters`).
+FAMILIES: dict[str, str] = {
+    "fcnet": "hpo_core.blackboxes.converters.fcnet",
+    "nasbench201": "hpo_core.blackboxes.converters.nasbench201",
+    "lcbench": "hpo_core.blackboxes.converters.lcbench",
+}
+
+STORE_ENV = "HPO_CORE_BLACKBOX_STORE"
+RAW_ENV = "HPO_CORE_BLACKBOX_RAW"
+
+
+def register_family(family: str, module: str) -> None:
+    FAMILIES[family] = module
+
+
+def converter(family: str) -> Any:
+    """The converter of ``family`` (a module, or a namespace with the same functions)."""
+    if family not in FAMILIES:
+        raise ValueError(f"unknown blackbox family {family!r}; known: {sorted(FAMILIES)}")
+    target = FAMILIES[family]
+    module_name, _, attr = target.partition(":")
+    module: ModuleType = importlib.import_module(module_name)
+    return getattr(module, attr) if attr else module
+
+
+def split_name(name: str) -> tuple[str, str]:
+    family, sep, dataset = name.partition("/")
+    if not sep or not dataset:
+        raise ValueError(f"blackbox name must be '<family>/<dataset>', got {name!r}")
+    conv = converter(family)
+    known = conv.datasets()
+    if dataset not in known:
+        raise ValueError(
+            f"unknown dataset {dataset!r} of blackbox family {family!r}; known: {sorted(known)}"
+        )
+    return family, dataset
+
+
+def default_store() -> Path:
+    return Path(os.environ.get(STORE_ENV) or Path.home() / ".cache" / "hpo_core" / "blackboxes")
+
+
+def default_raw_dir() -> Path:
+    return Path(os.environ.get(RAW_ENV) or Path.home() / ".cache" / "hpo_core" / "raw")
+
+
+def blackbox_file(name: str, store: Path | None = None) -> Path:
+    family, dataset = split_name(name)
+    return (store or default_store()) / family / f"{dataset}.h5"
+
+
+def build_blackbox(
+    name: str,
+    *,
+    output: Path | None = None,
+    raw_dir: Path | None = None,
+    mirror_dirs: list[Path] | None = None,
+    progress: bool = True,
+) -> Path:
+    """Fetch the raw files of ``name`` and convert them into its HDF5 file."""
+    from hpo_core.blackboxes.download import default_mirror_dirs, fetch
+
+    family, dataset = split_name(name)
+    conv = converter(family)
+    raw_dir = raw_dir or default_raw_dir()
+    mirrors = mirror_dirs if mirror_dirs is not None else default_mirror_dirs()
+    files = {
+        path: fetch(path, raw_dir=raw_dir, mirror_dirs=mirrors, progress=progress)
+        for path in conv.inputs(dataset)
+    }
+    output = output or blackbox_file(name)
+    conv.convert(dataset, files).save(output)
+    return output
+
+
+def open_blackbox_file(path: Path) -> Blackbox:
+    """Load a blackbox file of any kind."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        kind = str(f.attrs.get("kind", "tabular"))
+    if kind == "tabular":
+        from hpo_core.blackboxes.tabular import TabularBlackbox
+
+        return TabularBlackbox.load(path)
+    if kind == "yahpo":
+        from hpo_core.blackboxes.yahpo import YahpoBlackbox
+
+        return YahpoBlackbox.load(path)
+    raise ValueError(f"{path}: unknown blackbox kind {kind!r}")
+
+
+def load_blackbox(
+    name: str,
+    *,
+    store: Path | None = None,
+    raw_dir: Path | None = None,
+    mirror_dirs: list[Path] | None = None,
+    progress: bool = True,
+) -> Blackbox:
+    """The blackbox ``name``, building it on first use (cached in ``store`` after)."""
+    path = blackbox_file(name, store)
+    if not path.exists():
+        build_blackbox(name, output=path, raw_dir=raw_dir, mirror_dirs=mirror_dirs,
+                       progress=progress)
+    return open_blackbox_file(path)

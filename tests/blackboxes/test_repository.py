@@ -1,0 +1,49 @@
+"""Blackboxes by name: built on first use from a mirror, cached after, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hpo_core.blackboxes.repository import blackbox_file, build_blackbox, load_blackbox
+from hpo_core.blackboxes.tabular import TabularBlackbox
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+@pytest.mark.parametrize(
+    "name", ["lcbench/blood-transfusion-service-center", "fcnet/protein_structure",
+             "nasbench201/cifar100"],
+)
+def test_built_on_first_use_then_cached(tmp_path: Path, name: str) -> None:
+    store, raw = tmp_path / "store", tmp_path / "raw"
+    blackbox = load_blackbox(name, store=store, raw_dir=raw, mirror_dirs=[SHARED],
+                             progress=False)
+    assert isinstance(blackbox, TabularBlackbox)
+    path = blackbox_file(name, store)
+    assert path.exists()
+    assert blackbox.provenance["input_sha256"]
+    mtime = path.stat().st_mtime_ns
+    again = load_blackbox(name, store=store, raw_dir=raw, mirror_dirs=[SHARED], progress=False)
+    assert path.stat().st_mtime_ns == mtime  # not rebuilt
+    np.testing.assert_array_equal(again.objectives, blackbox.objectives)
+
+
+def test_unknown_names_are_named(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"unknown blackbox family 'nope'.*fcnet"):
+        load_blackbox("nope/x", store=tmp_path)
+    with pytest.raises(ValueError, match=r"unknown dataset 'mnist' of blackbox family 'fcnet'"):
+        load_blackbox("fcnet/mnist", store=tmp_path)
+    with pytest.raises(ValueError, match="<family>/<dataset>"):
+        load_blackbox("fcnet", store=tmp_path)
+
+
+def test_missing_mirror_directory_fails_before_anything_is_written(tmp_path: Path) -> None:
+    out = tmp_path / "store" / "fcnet" / "naval_propulsion.h5"
+    with pytest.raises(ValueError, match="does-not-exist"):
+        build_blackbox("fcnet/naval_propulsion", output=out, raw_dir=tmp_path / "raw",
+                       mirror_dirs=[tmp_path / "does-not-exist"], progress=False)
+    assert not out.exists()
+    assert not (tmp_path / "raw" / "fcnet" / "naval_propulsion.pkl").exists()
