@@ -21,6 +21,10 @@ FAMILIES: dict[str, str] = {
     "fcnet": "hpo_core.blackboxes.converters.fcnet",
     "nasbench201": "hpo_core.blackboxes.converters.nasbench201",
     "lcbench": "hpo_core.blackboxes.converters.lcbench",
+    "yahpo_lcbench": "hpo_core.blackboxes.converters.yahpo:LCBENCH",
+    "yahpo_rbv2_xgboost": "hpo_core.blackboxes.converters.yahpo:RBV2_XGBOOST",
+    "yahpo_rbv2_rpart": "hpo_core.blackboxes.converters.yahpo:RBV2_RPART",
+    "yahpo_iaml_glmnet": "hpo_core.blackboxes.converters.yahpo:IAML_GLMNET",
 }
 
 STORE_ENV = "HPO_CORE_BLACKBOX_STORE"
