@@ -5,6 +5,7 @@ configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/blackboxes.smk"
 include: "workflow/rules/experiments.smk"
 include: "workflow/rules/analysis.smk"
 

@@ -15,13 +15,37 @@ from typing import Any
 import numpy as np
 
 import hpo_core
-from hpo_core.experiments.benchmarks import get_benchmark
-from hpo_core.experiments.methods import MethodArguments, get_method
+from hpo_core.blackboxes.base import Blackbox
+from hpo_core.experiments.benchmarks import SurrogateBenchmark, get_benchmark
+from hpo_core.experiments.methods import (
+    MethodArguments,
+    check_method_fits_benchmark,
+    get_method,
+)
 
 
 def run_seed(random_seed: int, seed: int) -> int:
     """Scheduler seed of repetition ``seed``: the same for every method (paired comparison)."""
     return int(np.random.SeedSequence([random_seed, seed]).generate_state(1)[0])
+
+
+FCNET_ORDINAL = ("none", "equal", "nn", "nn-log")
+
+
+def fcnet_init_lr(space: dict[str, Any], kind: str) -> dict[str, Any]:
+    """fcnet's ``hp_init_lr`` as a categorical (``none``) or an ordinal of the given kind.
+
+    The values stay the same, so table lookups are unaffected; only how methods see the
+    hyperparameter (sampling is uniform either way; model-based methods encode it) changes.
+    """
+    if kind not in FCNET_ORDINAL:
+        raise ValueError(f"fcnet_ordinal must be one of {list(FCNET_ORDINAL)}, got {kind!r}")
+    from hpo_core import space as sp
+
+    if kind == "none" or "hp_init_lr" not in space:
+        return space
+    values = space["hp_init_lr"].values
+    return {**space, "hp_init_lr": sp.ordinal(values, kind=kind)}
 
 
 @dataclass(frozen=True)
@@ -33,6 +57,8 @@ class Experiment:
     random_seed: int
     n_workers: int | None = None
     max_wallclock_time: float | None = None
+    restrict_configurations: bool = False
+    fcnet_ordinal: str = "nn-log"
 
     def directory(self, results_dir: Path) -> Path:
         return results_dir / self.experiment_tag / self.benchmark / self.method / str(self.seed)
@@ -54,35 +80,78 @@ class RungSizes:
         return {f"num_at_level{i.level}": i.num_entries for i in info()}
 
 
-def run_experiment(experiment: Experiment, results_dir: Path) -> Path:
+def load_benchmark_blackbox(
+    benchmark: SurrogateBenchmark, *, store: Path | None, restrict_configurations: bool
+) -> Blackbox:
+    """The benchmark's blackbox, with its surrogate attached unless configs are restricted."""
+    if not isinstance(benchmark.blackbox, str):
+        return benchmark.blackbox()
+    from hpo_core.blackboxes.repository import load_blackbox
+    from hpo_core.blackboxes.tabular import TabularBlackbox
+
+    blackbox = load_blackbox(benchmark.blackbox, store=store)
+    if benchmark.surrogate == "knn" and isinstance(blackbox, TabularBlackbox) and not (
+        restrict_configurations
+    ):
+        from hpo_core.blackboxes.surrogate import NearestNeighbourSurrogate
+
+        blackbox.surrogate = NearestNeighbourSurrogate(blackbox, **benchmark.surrogate_kwargs)
+    return blackbox
+
+
+def run_experiment(
+    experiment: Experiment, results_dir: Path, *, blackbox_store: Path | None = None
+) -> Path:
     """Run and write ``results.csv.zip`` and ``metadata.json``; files appear only on success."""
     from hpo_core.backends.simulator import SimulatorBackend
+    from hpo_core.blackboxes.tabular import TabularBlackbox
     from hpo_core.schedulers import HyperbandScheduler
     from hpo_core.tuner import StoppingCriterion, Tuner
 
     benchmark = get_benchmark(experiment.benchmark)
     factory = get_method(experiment.method)
+    check_method_fits_benchmark(experiment.method, benchmark)
     started = datetime.now(UTC).isoformat()
-    blackbox = benchmark.blackbox()
+    blackbox = load_benchmark_blackbox(
+        benchmark, store=blackbox_store, restrict_configurations=experiment.restrict_configurations
+    )
+    config_space = dict(blackbox.config_space)
+    if experiment.benchmark.startswith("fcnet-"):
+        config_space = fcnet_init_lr(config_space, experiment.fcnet_ordinal)
+    scheduler_kwargs: dict[str, Any] = {}
+    if experiment.restrict_configurations:
+        if not isinstance(blackbox, TabularBlackbox):
+            raise ValueError(
+                f"restrict_configurations needs a tabulated blackbox; {experiment.benchmark!r} "
+                "is a surrogate model"
+            )
+        scheduler_kwargs["search_options"] = {
+            "restrict_configurations": blackbox.configurations()
+        }
     n_workers = experiment.n_workers or benchmark.n_workers
     max_time = experiment.max_wallclock_time or benchmark.max_wallclock_time
     scheduler_seed = run_seed(experiment.random_seed, experiment.seed)
     scheduler = factory(
         MethodArguments(
-            config_space=dict(blackbox.config_space),
+            config_space=config_space,
             metric=benchmark.metric,
             mode=benchmark.mode,
             resource_attr=benchmark.resource_attr,
             max_resource_attr=benchmark.max_resource_attr,
             n_workers=n_workers,
             random_seed=scheduler_seed,
+            scheduler_kwargs=scheduler_kwargs,
         )
     )
     extra = None
     if isinstance(scheduler, HyperbandScheduler):
         extra = RungSizes(scheduler.levels)
     tuner = Tuner(
-        backend=SimulatorBackend(blackbox=blackbox, max_resource_attr=benchmark.max_resource_attr),
+        backend=SimulatorBackend(
+            blackbox=blackbox,
+            elapsed_time_attr=benchmark.elapsed_time_attr,
+            max_resource_attr=benchmark.max_resource_attr,
+        ),
         scheduler=scheduler,
         stop_criterion=StoppingCriterion(
             max_wallclock_time=max_time, max_num_evaluations=benchmark.max_num_evaluations
@@ -108,7 +177,11 @@ def run_experiment(experiment: Experiment, results_dir: Path) -> Path:
         "metric": benchmark.metric,
         "mode": benchmark.mode,
         "resource_attr": benchmark.resource_attr,
+        "restrict_configurations": experiment.restrict_configurations,
+        "fcnet_ordinal": experiment.fcnet_ordinal,
         "scheduler": scheduler.metadata(),
+        "blackbox": benchmark.blackbox_name or experiment.benchmark,
+        "blackbox_provenance": getattr(blackbox, "provenance", None),
         "best_metric": summary.best_metric,
         "best_config": summary.best_config,
         "num_trials_started": summary.num_trials_started,

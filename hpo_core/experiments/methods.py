@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hpo_core.experiments.benchmarks import SurrogateBenchmark
 from hpo_core.schedulers import FIFOScheduler, HyperbandScheduler
 from hpo_core.schedulers.base import Scheduler
 
@@ -48,6 +49,9 @@ def _hyperband(**defaults: Any) -> Callable[[MethodArguments], Scheduler]:
     return make
 
 
+#: Methods that need learning curves (several fidelities).
+MULTI_FIDELITY = frozenset({"ASHA", "ASHA-STOP", "ASHA-PROM", "ASHA6-STOP", "PASHA"})
+
 METHODS: dict[str, Callable[[MethodArguments], Scheduler]] = {
     "RS": _fifo(searcher="random"),
     "ASHA": _hyperband(type="stopping"),
@@ -62,3 +66,12 @@ def get_method(name: str) -> Callable[[MethodArguments], Scheduler]:
     if name not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {name!r}")
     return METHODS[name]
+
+
+def check_method_fits_benchmark(method: str, benchmark: SurrogateBenchmark) -> None:
+    """Multi-fidelity methods refuse benchmarks whose data has a single fidelity."""
+    if method in MULTI_FIDELITY and not benchmark.multi_fidelity:
+        raise ValueError(
+            f"method {method!r} is multi-fidelity but benchmark {benchmark.name!r} has final "
+            "values only (a single fidelity); use a single-fidelity method such as RS"
+        )

@@ -73,6 +73,7 @@ def test_tiny_study_runs_end_to_end_and_second_run_does_nothing(tmp_path: Path) 
     [
         ({"methods": ["RS", "NOPE"]}, "config field 'methods': unknown ['NOPE']"),
         ({"benchmarks": ["fcnet-nope"]}, "config field 'benchmarks'"),
+        ({"fcnet_ordinal": "log"}, "fcnet_ordinal"),
         ({"experiment_tag": "My_Tag"}, "experiment_tag"),
         ({"num_seeds": -1}, "num_seeds"),
         ({"random_seed": "seven"}, "random_seed"),
@@ -86,3 +87,25 @@ def test_bad_config_fails_before_any_job(
     assert out.returncode != 0
     assert message in out.stdout + out.stderr
     assert not (project / "results").exists()
+
+
+def test_one_command_builds_one_blackbox(tmp_path: Path) -> None:
+    project = make_project(tmp_path, TINY)
+    target = "blackboxes/yahpo_lcbench/3945.h5"
+    out = snakemake(project, target)
+    assert out.returncode == 0, out.stderr
+    assert (project / target).stat().st_size > 100_000
+    for raw in ("model.onnx", "config_space.json", "encoding.json"):
+        assert (project / "resources/blackboxes/raw/yahpo_lcbench" / raw).exists()
+    assert (project / "logs/blackboxes/convert/yahpo_lcbench/3945.log").exists()
+
+
+def test_multi_fidelity_method_on_final_values_only_fails_before_any_job(
+    tmp_path: Path,
+) -> None:
+    project = make_project(tmp_path, {**TINY, "benchmarks": ["fcnet-protein"]})
+    out = snakemake(project)
+    assert out.returncode != 0
+    assert "method 'ASHA' is multi-fidelity but benchmark 'fcnet-protein'" in out.stderr
+    assert not (project / "results").exists()
+    assert not (project / "resources").exists()
