@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -56,3 +60,29 @@ class Blackbox(ABC):
             raise ValueError(
                 f"unknown objective {name!r}; this blackbox has {self.objective_names}"
             ) from None
+
+
+@contextlib.contextmanager
+def atomic_hdf5(path: str | Path) -> Iterator[Any]:
+    """An HDF5 file open for writing under a temporary name, renamed to ``path`` on success.
+
+    A crash or error while writing never leaves a partial file where a complete one is
+    expected; the temporary file is removed.
+    """
+    import h5py
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    os.close(fd)
+    try:
+        with h5py.File(tmp, "w") as f:
+            yield f
+        # mkstemp creates 0600; give the file the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)

@@ -17,8 +17,6 @@ hash and an array view.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from hpo_core import space as sp
-from hpo_core.blackboxes.base import Blackbox, Curve
+from hpo_core.blackboxes.base import Blackbox, Curve, atomic_hdf5
 
 FORMAT_VERSION = 1
 
@@ -156,29 +154,21 @@ class TabularBlackbox(Blackbox):
 
     def save(self, path: str | Path) -> None:
         """Write the HDF5 file atomically (temporary name, then rename)."""
-        import h5py
-
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-        os.close(fd)
-        try:
-            with h5py.File(tmp, "w") as f:
-                f.create_dataset("objectives", data=self.objectives, compression="gzip",
-                                 shuffle=True)
-                f.create_dataset("seed_counts", data=self.seed_counts)
-                f.create_dataset("fidelity_values", data=self.fidelity_values)
-                group = f.create_group("configs")
-                for column, values in self.hyperparameters.items():
-                    if values.dtype.kind in "OUS":
-                        # Fixed-length UTF-8 bytes compress well, unlike variable-length strings.
-                        encoded = np.array([str(v).encode() for v in values.tolist()])
-                        dataset = group.create_dataset(column, data=encoded, compression="gzip")
-                        dataset.attrs["utf8"] = True
-                    else:
-                        group.create_dataset(column, data=values, compression="gzip",
-                                             shuffle=True)
-                attrs = {
+        with atomic_hdf5(path) as f:
+            f.create_dataset("objectives", data=self.objectives, compression="gzip", shuffle=True)
+            f.create_dataset("seed_counts", data=self.seed_counts)
+            f.create_dataset("fidelity_values", data=self.fidelity_values)
+            group = f.create_group("configs")
+            for column, values in self.hyperparameters.items():
+                if values.dtype.kind in "OUS":
+                    # Fixed-length UTF-8 bytes compress well, unlike variable-length strings.
+                    encoded = np.array([str(v).encode() for v in values.tolist()])
+                    dataset = group.create_dataset(column, data=encoded, compression="gzip")
+                    dataset.attrs["utf8"] = True
+                else:
+                    group.create_dataset(column, data=values, compression="gzip", shuffle=True)
+            f.attrs.update(
+                {
                     "name": self.name,
                     "objective_names": json.dumps(self.objective_names),
                     "fidelity_name": self.fidelity_name,
@@ -190,15 +180,7 @@ class TabularBlackbox(Blackbox):
                     "format_version": FORMAT_VERSION,
                     "kind": "tabular",
                 }
-                f.attrs.update(attrs)
-            # mkstemp creates 0600; give the file the permissions a plain open() would.
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+            )
 
     @classmethod
     def load(cls, path: str | Path) -> TabularBlackbox:

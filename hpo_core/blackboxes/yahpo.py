@@ -41,8 +41,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,7 +50,7 @@ from typing import Any
 import numpy as np
 
 from hpo_core import space as sp
-from hpo_core.blackboxes.base import Blackbox, Curve
+from hpo_core.blackboxes.base import Blackbox, Curve, atomic_hdf5
 
 __all__ = ["FORMAT_VERSION", "KIND", "NA", "Condition", "ModelLayout", "YahpoBlackbox"]
 
@@ -483,40 +481,29 @@ class YahpoBlackbox(Blackbox):
 
     def save(self, path: str | Path) -> None:
         """Write the HDF5 file atomically (temporary name, then rename)."""
-        import h5py
-
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-        os.close(fd)
-        try:
-            with h5py.File(tmp, "w") as f:
-                f.create_dataset("model", data=np.frombuffer(self.model, dtype=np.uint8))
-                f.create_dataset("fidelity_values", data=self.fidelity_values)
-                f.attrs.update(
-                    {
-                        "kind": KIND,
-                        "format_version": FORMAT_VERSION,
-                        "name": self.name,
-                        "scenario": self.scenario,
-                        "instance": self.instance,
-                        "objective_names": json.dumps(self.objective_names),
-                        "fidelity_name": self.fidelity_name,
-                        "elapsed_time_attr": json.dumps(self.elapsed_time_attr),
-                        "metric": self.metric,
-                        "mode": self.mode,
-                        "max_resource_attr": json.dumps(self.max_resource_attr),
-                        "config_space": sp.space_to_json(self.config_space),
-                        "encoding": json.dumps(self.encoding),
-                        "layout": json.dumps(self.layout.to_dict()),
-                        "model_sha256": hashlib.sha256(self.model).hexdigest(),
-                        "provenance": json.dumps(self.provenance),
-                    }
-                )
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        with atomic_hdf5(path) as f:
+            f.create_dataset("model", data=np.frombuffer(self.model, dtype=np.uint8))
+            f.create_dataset("fidelity_values", data=self.fidelity_values)
+            f.attrs.update(
+                {
+                    "kind": KIND,
+                    "format_version": FORMAT_VERSION,
+                    "name": self.name,
+                    "scenario": self.scenario,
+                    "instance": self.instance,
+                    "objective_names": json.dumps(self.objective_names),
+                    "fidelity_name": self.fidelity_name,
+                    "elapsed_time_attr": json.dumps(self.elapsed_time_attr),
+                    "metric": self.metric,
+                    "mode": self.mode,
+                    "max_resource_attr": json.dumps(self.max_resource_attr),
+                    "config_space": sp.space_to_json(self.config_space),
+                    "encoding": json.dumps(self.encoding),
+                    "layout": json.dumps(self.layout.to_dict()),
+                    "model_sha256": hashlib.sha256(self.model).hexdigest(),
+                    "provenance": json.dumps(self.provenance),
+                }
+            )
 
     @classmethod
     def load(cls, path: str | Path, *, cache_size: int = 16_384) -> YahpoBlackbox:
