@@ -34,20 +34,14 @@ _REL_TOL = 1e-9
 _ABS_TOL = 1e-12
 
 
-@dataclass(frozen=True, repr=False)
-class Categorical(Domain):
-    """Uniform choice among unordered categories (str, int, float or bool); one-hot encoded.
+class _Listed(Domain):
+    """Shared behaviour of domains that are a list of categories (exact, type-aware lookup).
 
-    Membership is exact (no tolerance) and type-aware: ``True`` is not category ``1``.
+    Subclasses set ``categories`` and ``_index`` (category key -> position).
     """
 
     categories: tuple[Any, ...]
-    _index: dict[tuple[str, Any], int] = field(init=False, compare=False)
-
-    def __post_init__(self) -> None:
-        categories = _check_categories("choice", self.categories)
-        _set(self, "categories", categories)
-        _set(self, "_index", {_category_key(c): i for i, c in enumerate(categories)})
+    _index: dict[tuple[str, Any], int]
 
     def index(self, value: Any) -> int | None:
         """Position of ``value`` among the categories, None if it is not one of them."""
@@ -65,6 +59,30 @@ class Categorical(Domain):
 
     def contains(self, value: Any) -> bool:
         return self.index(value) is not None
+
+    @property
+    def values(self) -> list[Any]:
+        return list(self.categories)
+
+    @property
+    def cardinality(self) -> int:
+        return len(self.categories)
+
+
+@dataclass(frozen=True, repr=False)
+class Categorical(_Listed):
+    """Uniform choice among unordered categories (str, int, float or bool); one-hot encoded.
+
+    Membership is exact (no tolerance) and type-aware: ``True`` is not category ``1``.
+    """
+
+    categories: tuple[Any, ...]
+    _index: dict[tuple[str, Any], int] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        categories = _check_categories("choice", self.categories)
+        _set(self, "categories", categories)
+        _set(self, "_index", {_category_key(c): i for i, c in enumerate(categories)})
 
     def midpoint(self) -> Any:
         return self.categories[0]
@@ -84,14 +102,6 @@ class Categorical(Domain):
     def decode(self, x: Any) -> Any:
         # np.argmax returns the first maximum, so ties go to the earlier category.
         return self.categories[int(np.argmax(_unit_vector(self, x)))]
-
-    @property
-    def values(self) -> list[Any]:
-        return list(self.categories)
-
-    @property
-    def cardinality(self) -> int:
-        return len(self.categories)
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": "choice", "categories": list(self.categories)}
@@ -224,7 +234,7 @@ class FiniteRange(Domain):
 
 
 @dataclass(frozen=True, repr=False)
-class Ordinal(Domain):
+class Ordinal(_Listed):
     """An ordered finite set, encoded as one position in ``[0, 1]``.
 
     ``kind`` places category ``i`` at
@@ -272,23 +282,6 @@ class Ordinal(Domain):
         _set(self, "_index", {_category_key(c): i for i, c in enumerate(cats)})
         _set(self, "_positions", tuple(positions))
 
-    def index(self, value: Any) -> int | None:
-        """Position of ``value`` in the category list, None if it is not one of them."""
-        key = _category_key(value)
-        return None if key is None else self._index.get(key)
-
-    def _quantile(self, u: float) -> Any:
-        n = len(self.categories)
-        return self.categories[min(int(u * n), n - 1)]
-
-    def sample_many(self, rng: np.random.Generator, size: int) -> list[Any]:
-        size = _check_size(size)
-        cats = self.categories
-        return [cats[i] for i in _random_indices(rng, len(cats), size).tolist()]
-
-    def contains(self, value: Any) -> bool:
-        return self.index(value) is not None
-
     def midpoint(self) -> Any:
         cats = self.categories
         if self.kind == "equal":
@@ -307,14 +300,6 @@ class Ordinal(Domain):
 
     def decode(self, x: Any) -> Any:
         return self.categories[_nearest_index(self._positions, _unit_scalar(self, x))]
-
-    @property
-    def values(self) -> list[Any]:
-        return list(self.categories)
-
-    @property
-    def cardinality(self) -> int:
-        return len(self.categories)
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": "ordinal", "categories": list(self.categories), "kind": self.kind}
