@@ -1,15 +1,32 @@
-"""Command line: ``hpo-core run | aggregate | plot`` (also ``python -m hpo_core``)."""
+"""Command line: ``hpo-core run | blackbox | aggregate | plot`` (also ``python -m hpo_core``)."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import re
 import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hpo_core.experiments.launcher import Experiment
 
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+RUN_DESCRIPTION = """\
+Run experiments: every benchmark x method x seed (seeds start_seed, ..., num_seeds - 1), in
+sequence. Results of a run go to <results_dir>/<experiment_tag>/<benchmark>/<method>/<seed>/
+(results.csv.zip, then metadata.json). Scheduler seeds derive from the master --random_seed and
+the seed index, the same for every method (paired comparison). Every (benchmark, method) pair is
+checked before the first run starts; pairs that do not fit (a multi-fidelity method on a
+single-fidelity benchmark, a variant fixing hyperparameters the benchmark lacks) are an error
+when both the method and the benchmark were named, and are skipped with a note when either
+comes from the "all" default.
+"""
 
 
 def _tag(value: str) -> str:
@@ -21,42 +38,110 @@ def _tag(value: str) -> str:
     return value
 
 
-def _non_negative(value: str) -> int:
-    number = int(value)
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {number}")
+def _int(value: str, minimum: int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an int >= {minimum}, got {value!r}") from None
+    if number < minimum:
+        raise argparse.ArgumentTypeError(f"must be an int >= {minimum}, got {number}")
     return number
 
 
-def _parser() -> argparse.ArgumentParser:
-    from hpo_core.experiments.benchmarks import BENCHMARK_FAMILIES, BENCHMARKS
+def _non_negative(value: str) -> int:
+    return _int(value, 0)
+
+
+def _positive(value: str) -> int:
+    return _int(value, 1)
+
+
+def _positive_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not number > 0 or math.isinf(number):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {value!r}")
+    return number
+
+
+_METHOD_ARGS_EXAMPLE = '{"ASHA": {"scheduler_kwargs": {"grace_period": 3}}}'
+
+
+def _method_args(value: str) -> dict[str, Any]:
+    try:
+        data = json.loads(value)
+    except json.JSONDecodeError as err:
+        raise argparse.ArgumentTypeError(
+            f"must be a JSON object {{method name: overrides}}, e.g. {_METHOD_ARGS_EXAMPLE}; "
+            f"got invalid JSON ({err})"
+        ) from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise argparse.ArgumentTypeError(
+            f"must be a JSON object mapping method names to objects of overrides, e.g. "
+            f"{_METHOD_ARGS_EXAMPLE}; got {value!r}"
+        )
+    return data
+
+
+def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The main parser and its ``run`` subparser."""
+    from hpo_core.experiments.benchmarks import BENCHMARK_FAMILIES
     from hpo_core.experiments.launcher import FCNET_ORDINAL
-    from hpo_core.experiments.methods import METHODS
+    from hpo_core.experiments.methods import METHOD_ARGUMENT_FIELDS, METHODS, PLANNED_METHODS
 
     parser = argparse.ArgumentParser(prog="hpo-core", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run experiments (benchmark x method x seed)")
-    run.add_argument("--experiment_tag", type=_tag, required=True)
-    run.add_argument("--benchmark", choices=sorted([*BENCHMARKS, *BENCHMARK_FAMILIES]),
-                     action="append", metavar="BENCHMARK",
-                     help="benchmark or benchmark family (repeatable; default: all)")
-    run.add_argument("--method", choices=sorted(METHODS), action="append",
-                     help="method (repeatable; default: all)")
+    run = sub.add_parser("run", help="run experiments (benchmark x method x seed)",
+                         description=RUN_DESCRIPTION,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("--experiment_tag", type=_tag, required=True,
+                     help="name of the study: lowercase letters, digits and '-'")
+    run.add_argument("--benchmark", action="append", metavar="BENCHMARK",
+                     help="benchmark (e.g. synthetic, fcnet-protein, nas201-cifar10) or family "
+                          f"({', '.join(sorted(BENCHMARK_FAMILIES))}); repeatable; default: all")
+    run.add_argument("--method", action="append", metavar="METHOD",
+                     help=f"method, one of {', '.join(METHODS)}; repeatable; default: all of "
+                          f"them (known, not available yet: {', '.join(PLANNED_METHODS)})")
     run.add_argument("--num_seeds", type=_non_negative, default=1,
-                     help="run seeds start_seed, ..., num_seeds - 1")
-    run.add_argument("--start_seed", type=_non_negative, default=0)
+                     help="run seeds start_seed, ..., num_seeds - 1 (default 1)")
+    run.add_argument("--start_seed", type=_non_negative, default=0, help="first seed (default 0)")
     run.add_argument("--random_seed", type=_non_negative, default=None,
-                     help="master random seed (drawn and printed if absent)")
-    run.add_argument("--n_workers", type=int, default=None)
-    run.add_argument("--max_wallclock_time", type=float, default=None)
+                     help="master random seed (drawn, printed and recorded if absent)")
+    run.add_argument("--n_workers", type=_positive, default=None,
+                     help="parallel workers (default: the benchmark's)")
+    run.add_argument("--max_wallclock_time", type=_positive_float, default=None,
+                     help="simulated time budget in seconds (default: the benchmark's)")
+    run.add_argument("--scale_max_wallclock_time", type=int, choices=(0, 1), default=0,
+                     help="1: if --n_workers A is given and --max_wallclock_time is not, the "
+                          "benchmark's budget is multiplied by B / min(A, B), B being the "
+                          "benchmark's n_workers (default 0)")
+    run.add_argument("--max_size_data_for_model", type=_positive, default=None,
+                     help="data limit of the surrogate model of model-based methods (none of "
+                          "the available ones uses it; recorded in metadata.json)")
+    run.add_argument("--use_long_tuner_name_prefix", type=int, choices=(0, 1), default=1,
+                     help="1 (default): tuner name <tag>-<benchmark>-<seed>-<date-time>-<hash>; "
+                          "0: <tag>-<date-time>-<hash>. The name is recorded in metadata.json; "
+                          "results stay under <results_dir>/<tag>/<benchmark>/<method>/<seed>/ "
+                          "either way, since the workflow tracks these paths")
+    run.add_argument("--method_args", type=_method_args, default={}, metavar="JSON",
+                     help="per-method overrides, a JSON object {method: {field: value}}, "
+                          f"e.g. '{_METHOD_ARGS_EXAMPLE}'; fields: "
+                          f"{', '.join(METHOD_ARGUMENT_FIELDS)}; dicts are merged key by key; "
+                          "overrides of methods not being run are ignored")
     run.add_argument("--restrict_configurations", type=int, choices=(0, 1), default=0,
                      help="1: methods only suggest configs the table holds")
     run.add_argument("--fcnet_ordinal", choices=FCNET_ORDINAL, default="nn-log",
                      help="domain of fcnet's hp_init_lr (default nn-log)")
-    run.add_argument("--results_dir", type=Path, default=Path("results"))
+    run.add_argument("--results_dir", type=Path, default=Path("results"),
+                     help="root of the results layout (default: results)")
     run.add_argument("--blackbox_store", type=Path, default=None,
                      help="directory of blackbox files (default: the user cache)")
+    run.add_argument("--verbose", type=int, choices=(0, 1), default=0,
+                     help="1: print progress to stderr (time, trials, best so far, scheduler "
+                          "decisions and rung sizes)")
 
     bb = sub.add_parser("blackbox", help="fetch raw files or build a blackbox file")
     bb_sub = bb.add_subparsers(dest="blackbox_command", required=True)
@@ -79,43 +164,112 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("--aggregate", type=Path, required=True)
     plot.add_argument("--plot", type=Path, required=True, help="PNG file")
     plot.add_argument("--table", type=Path, required=True, help="CSV file of final values")
-    return parser
+    return parser, run
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    """Entry point of ``hpo-core``; returns 0, or exits with status 2 on bad input."""
+    parser, run_parser = _parsers()
     args = parser.parse_args(argv)
     try:
-        _dispatch(args)
+        if args.command == "run":
+            _run(run_parser, args)
+        else:
+            _dispatch(args)
     except ValueError as err:  # user errors: say what is wrong, no traceback
         parser.exit(2, f"hpo-core: error: {err}\n")
     return 0
 
 
-def _dispatch(args: argparse.Namespace) -> None:
-    if args.command == "run":
-        from hpo_core.experiments.benchmarks import BENCHMARKS, resolve_benchmarks
-        from hpo_core.experiments.launcher import Experiment, run_experiment
-        from hpo_core.experiments.methods import METHODS
+def _experiments(
+    run_parser: argparse.ArgumentParser, args: argparse.Namespace, random_seed: int
+) -> list[Experiment]:
+    """The sequence the arguments ask for; argument errors exit via ``run_parser.error``."""
+    from hpo_core.experiments.benchmarks import BENCHMARKS, resolve_benchmarks
+    from hpo_core.experiments.launcher import Experiment
+    from hpo_core.experiments.methods import (
+        KNOWN_METHODS,
+        METHODS,
+        check_method_args,
+        validate_methods,
+    )
 
-        random_seed = args.random_seed
-        if random_seed is None:
-            random_seed = secrets.randbits(32)
-            print(f"random_seed={random_seed} (pass --random_seed {random_seed} to repeat)")
-        for benchmark in resolve_benchmarks(args.benchmark or sorted(BENCHMARKS)):
-            for method in args.method or list(METHODS):
-                for seed in range(args.start_seed, args.num_seeds):
-                    experiment = Experiment(
-                        experiment_tag=args.experiment_tag, benchmark=benchmark, method=method,
-                        seed=seed, random_seed=random_seed, n_workers=args.n_workers,
-                        max_wallclock_time=args.max_wallclock_time,
-                        restrict_configurations=bool(args.restrict_configurations),
-                        fcnet_ordinal=args.fcnet_ordinal,
-                    )
-                    path = run_experiment(experiment, args.results_dir,
-                                          blackbox_store=args.blackbox_store)
-                    print(f"wrote {path}")
-    elif args.command == "blackbox":
+    try:
+        methods = validate_methods(dict.fromkeys(args.method or METHODS))
+    except ValueError as err:
+        run_parser.error(f"argument --method: {err}")
+    try:
+        benchmarks = resolve_benchmarks(args.benchmark or sorted(BENCHMARKS))
+    except ValueError as err:
+        run_parser.error(f"argument --benchmark: {err}")
+    if args.start_seed >= args.num_seeds:
+        run_parser.error(
+            f"argument --start_seed: must be below --num_seeds ({args.num_seeds}), got "
+            f"{args.start_seed}; seeds are start_seed, ..., num_seeds - 1"
+        )
+    unknown = [m for m in args.method_args if m not in KNOWN_METHODS]
+    if unknown:
+        run_parser.error(
+            f"argument --method_args: unknown method(s) {unknown}; known: {list(KNOWN_METHODS)}"
+        )
+    for method in methods:
+        try:
+            check_method_args(args.method_args.get(method, {}))
+        except ValueError as err:
+            run_parser.error(f"argument --method_args: method {method!r}: {err}")
+    return [
+        Experiment(
+            experiment_tag=args.experiment_tag, benchmark=benchmark, method=method, seed=seed,
+            random_seed=random_seed, n_workers=args.n_workers,
+            max_wallclock_time=args.max_wallclock_time,
+            scale_max_wallclock_time=bool(args.scale_max_wallclock_time),
+            restrict_configurations=bool(args.restrict_configurations),
+            fcnet_ordinal=args.fcnet_ordinal,
+            max_size_data_for_model=args.max_size_data_for_model,
+            use_long_tuner_name_prefix=bool(args.use_long_tuner_name_prefix),
+            method_args=args.method_args.get(method, {}),
+        )
+        for benchmark in benchmarks
+        for method in methods
+        for seed in range(args.start_seed, args.num_seeds)
+    ]
+
+
+def _run(run_parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    from hpo_core.blackboxes.base import Blackbox
+    from hpo_core.experiments.benchmarks import get_benchmark
+    from hpo_core.experiments.launcher import (
+        check_experiments,
+        load_benchmark_blackbox,
+        run_experiment,
+    )
+
+    drawn = args.random_seed is None
+    random_seed = secrets.randbits(32) if drawn else args.random_seed
+    experiments = _experiments(run_parser, args, random_seed)
+    loaded: dict[str, Blackbox] = {}
+    runnable, skipped = check_experiments(
+        experiments, blackbox_store=args.blackbox_store,
+        skip_misfits=args.method is None or args.benchmark is None, loaded=loaded,
+    )
+    for note in skipped:
+        print(note)
+    if drawn:
+        print(f"random_seed={random_seed} (pass --random_seed {random_seed} to repeat)")
+    for experiment in runnable:
+        if experiment.benchmark not in loaded:
+            # One blackbox in memory at a time: the sequence is ordered by benchmark.
+            loaded = {experiment.benchmark: load_benchmark_blackbox(
+                get_benchmark(experiment.benchmark), store=args.blackbox_store,
+                restrict_configurations=experiment.restrict_configurations,
+            )}
+        path = run_experiment(experiment, args.results_dir, blackbox_store=args.blackbox_store,
+                              blackbox=loaded[experiment.benchmark], verbose=bool(args.verbose))
+        print(f"wrote {path}")
+
+
+def _dispatch(args: argparse.Namespace) -> None:
+    if args.command == "blackbox":
         from hpo_core.blackboxes.download import default_mirror_dirs, fetch
 
         mirrors = default_mirror_dirs(args.mirror)

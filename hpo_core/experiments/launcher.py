@@ -1,27 +1,41 @@
-"""Run one experiment (benchmark x method x seed) and write its results atomically."""
+"""Run experiments (benchmark x method x seed) and write their results atomically.
+
+A run writes ``results_dir/<tag>/<benchmark>/<method>/<seed>/`` with ``results.csv.zip`` and
+``metadata.json`` (written last). Scheduler seeds derive from the master random seed and the
+seed index only, so every method of a repetition gets the same one (paired comparison).
+
+:func:`check_experiments` builds the scheduler of every (benchmark, method) pair of a sequence
+once before anything runs, so that bad input fails early; :func:`run_experiment` runs one.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import json
 import os
 import platform
+import re
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-import hpo_core
 from hpo_core.blackboxes.base import Blackbox
 from hpo_core.experiments.benchmarks import SurrogateBenchmark, get_benchmark
 from hpo_core.experiments.methods import (
     MethodArguments,
+    MethodDoesNotFitError,
+    apply_method_args,
     check_method_fits_benchmark,
-    get_method,
+    get_definition,
 )
+from hpo_core.schedulers.base import Scheduler
 
 
 def run_seed(random_seed: int, seed: int) -> int:
@@ -30,6 +44,10 @@ def run_seed(random_seed: int, seed: int) -> int:
 
 
 FCNET_ORDINAL = ("none", "equal", "nn", "nn-log")
+
+#: Distributions whose versions are recorded with every run (those not installed are left out).
+VERSIONED_PACKAGES = ("hpo_core", "numpy", "scipy", "pandas", "h5py", "scikit-learn",
+                      "onnxruntime")
 
 
 def fcnet_init_lr(space: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -48,8 +66,29 @@ def fcnet_init_lr(space: dict[str, Any], kind: str) -> dict[str, Any]:
     return {**space, "hp_init_lr": sp.ordinal(values, kind=kind)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Experiment:
+    """One run: a method on a benchmark for one seed, with the launcher's options.
+
+    Attributes:
+        experiment_tag: Name of the study (lowercase letters, digits and ``-``).
+        benchmark: Benchmark name (:data:`~hpo_core.experiments.benchmarks.BENCHMARKS`).
+        method: Method name (:data:`~hpo_core.experiments.methods.METHODS`).
+        seed: Repetition index.
+        random_seed: Master random seed of the study.
+        n_workers: Overrides the benchmark's default number of workers.
+        max_wallclock_time: Overrides the benchmark's default time budget (seconds).
+        scale_max_wallclock_time: If ``n_workers`` is given and ``max_wallclock_time`` is not,
+            scale the benchmark's budget by ``B / min(A, B)`` (see :func:`resolve_budget`).
+        restrict_configurations: Methods suggest only configs the table holds.
+        fcnet_ordinal: Domain of fcnet's ``hp_init_lr`` (:func:`fcnet_init_lr`).
+        max_size_data_for_model: Data limit for the surrogate model of model-based methods.
+        use_long_tuner_name_prefix: Tuner name prefix ``<tag>-<benchmark>-<seed>`` (else
+            ``<tag>``); see :func:`tuner_name`.
+        method_args: Overrides merged into the method's arguments
+            (:func:`~hpo_core.experiments.methods.apply_method_args`).
+    """
+
     experiment_tag: str
     benchmark: str
     method: str
@@ -57,11 +96,73 @@ class Experiment:
     random_seed: int
     n_workers: int | None = None
     max_wallclock_time: float | None = None
+    scale_max_wallclock_time: bool = False
     restrict_configurations: bool = False
     fcnet_ordinal: str = "nn-log"
+    max_size_data_for_model: int | None = None
+    use_long_tuner_name_prefix: bool = True
+    method_args: Mapping[str, Any] = field(default_factory=dict)
 
     def directory(self, results_dir: Path) -> Path:
         return results_dir / self.experiment_tag / self.benchmark / self.method / str(self.seed)
+
+
+def resolve_budget(
+    benchmark: SurrogateBenchmark,
+    *,
+    n_workers: int | None,
+    max_wallclock_time: float | None,
+    scale_max_wallclock_time: bool,
+) -> tuple[int, float]:
+    """Number of workers and time budget of a run.
+
+    Given values override the benchmark's defaults. With ``scale_max_wallclock_time``, if
+    ``n_workers`` (A) is given but ``max_wallclock_time`` is not, the benchmark's budget is
+    multiplied by ``B / min(A, B)`` with B the benchmark's default ``n_workers``: fewer workers
+    run for longer, more workers keep the default budget.
+
+    Example:
+        >>> b = get_benchmark("synthetic")  # 4 workers, 3600 s
+        >>> resolve_budget(b, n_workers=2, max_wallclock_time=None, scale_max_wallclock_time=True)
+        (2, 7200.0)
+    """
+    workers = benchmark.n_workers if n_workers is None else n_workers
+    if max_wallclock_time is not None:
+        return workers, float(max_wallclock_time)
+    budget = float(benchmark.max_wallclock_time)
+    if scale_max_wallclock_time and n_workers is not None:
+        budget *= benchmark.n_workers / min(n_workers, benchmark.n_workers)
+    return workers, budget
+
+
+def tuner_name(experiment: Experiment, *, now: datetime | None = None) -> str:
+    """Name of a run: prefix, date-time and a 3-hex-digit hash.
+
+    The prefix is ``<tag>-<benchmark>-<seed>`` with ``use_long_tuner_name_prefix`` (characters
+    other than letters, digits and ``-`` in the benchmark name become ``-``), else ``<tag>``.
+    The name is recorded in ``metadata.json``; the results directory does not depend on it.
+    """
+    now = now or datetime.now(UTC)
+    prefix = experiment.experiment_tag
+    if experiment.use_long_tuner_name_prefix:
+        benchmark = re.sub(r"[^A-Za-z0-9-]", "-", experiment.benchmark)
+        prefix += f"-{benchmark}-{experiment.seed}"
+    stamp = now.strftime("%Y-%m-%d-%H-%M-%S")
+    digest = hashlib.sha256(
+        f"{prefix}|{experiment.method}|{now.isoformat()}|{time.perf_counter_ns()}".encode()
+    ).hexdigest()
+    return f"{prefix}-{stamp}-{digest[:3]}"
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and of :data:`VERSIONED_PACKAGES` that are installed."""
+    versions = {"python": platform.python_version()}
+    for name in VERSIONED_PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
 
 
 class RungSizes:
@@ -99,22 +200,28 @@ def load_benchmark_blackbox(
     return blackbox
 
 
-def run_experiment(
-    experiment: Experiment, results_dir: Path, *, blackbox_store: Path | None = None
-) -> Path:
-    """Run and write ``results.csv.zip`` and ``metadata.json``; files appear only on success."""
-    from hpo_core.backends.simulator import SimulatorBackend
-    from hpo_core.blackboxes.tabular import TabularBlackbox
-    from hpo_core.schedulers import HyperbandScheduler
-    from hpo_core.tuner import StoppingCriterion, Tuner
+@dataclass(frozen=True, kw_only=True)
+class PreparedExperiment:
+    """A run ready to start: its resolved method arguments, scheduler and budget."""
 
-    benchmark = get_benchmark(experiment.benchmark)
-    factory = get_method(experiment.method)
+    method_arguments: MethodArguments
+    scheduler: Scheduler
+    max_wallclock_time: float
+
+
+def prepare_experiment(
+    experiment: Experiment, *, benchmark: SurrogateBenchmark, blackbox: Blackbox
+) -> PreparedExperiment:
+    """Method arguments (overrides applied, method variant resolved) and the scheduler.
+
+    Raises:
+        MethodDoesNotFitError: If the method cannot run on the benchmark.
+        ValueError: For any other bad option or override.
+    """
+    from hpo_core.blackboxes.tabular import TabularBlackbox
+
+    definition = get_definition(experiment.method)
     check_method_fits_benchmark(experiment.method, benchmark)
-    started = datetime.now(UTC).isoformat()
-    blackbox = load_benchmark_blackbox(
-        benchmark, store=blackbox_store, restrict_configurations=experiment.restrict_configurations
-    )
     config_space = dict(blackbox.config_space)
     if experiment.benchmark.startswith("fcnet-"):
         config_space = fcnet_init_lr(config_space, experiment.fcnet_ordinal)
@@ -128,24 +235,181 @@ def run_experiment(
         scheduler_kwargs["search_options"] = {
             "restrict_configurations": blackbox.configurations()
         }
-    n_workers = experiment.n_workers or benchmark.n_workers
-    max_time = experiment.max_wallclock_time or benchmark.max_wallclock_time
-    scheduler_seed = run_seed(experiment.random_seed, experiment.seed)
-    scheduler = factory(
-        MethodArguments(
-            config_space=config_space,
-            metric=benchmark.metric,
-            mode=benchmark.mode,
-            resource_attr=benchmark.resource_attr,
-            max_resource_attr=benchmark.max_resource_attr,
-            n_workers=n_workers,
-            random_seed=scheduler_seed,
-            scheduler_kwargs=scheduler_kwargs,
-        )
+    n_workers, max_time = resolve_budget(
+        benchmark, n_workers=experiment.n_workers,
+        max_wallclock_time=experiment.max_wallclock_time,
+        scale_max_wallclock_time=experiment.scale_max_wallclock_time,
     )
+    arguments = MethodArguments(
+        config_space=config_space,
+        metric=benchmark.metric,
+        mode=benchmark.mode,
+        resource_attr=benchmark.resource_attr,
+        max_resource_attr=benchmark.max_resource_attr,
+        n_workers=n_workers,
+        random_seed=run_seed(experiment.random_seed, experiment.seed),
+        max_size_data_for_model=experiment.max_size_data_for_model,
+        scheduler_kwargs=scheduler_kwargs,
+    )
+    if experiment.method_args:
+        arguments = apply_method_args(arguments, experiment.method_args)
+    resolved = definition.resolve(arguments, method=experiment.method)
+    scheduler = definition.create(resolved, method=experiment.method)
+    return PreparedExperiment(method_arguments=resolved, scheduler=scheduler,
+                              max_wallclock_time=max_time)
+
+
+def check_experiments(
+    experiments: Sequence[Experiment],
+    *,
+    blackbox_store: Path | None = None,
+    skip_misfits: bool = False,
+    loaded: dict[str, Blackbox] | None = None,
+) -> tuple[list[Experiment], list[str]]:
+    """Check a sequence before any of it runs; the experiments to run and what was skipped.
+
+    Every (benchmark, method) pair is prepared once (its scheduler built on the benchmark's
+    config space; each blackbox is loaded once for this), so unknown names, unavailable
+    methods, methods that do not fit a benchmark and bad overrides all fail here.
+
+    Args:
+        experiments: The sequence.
+        blackbox_store: Directory of blackbox files (default: the user cache).
+        skip_misfits: Drop pairs whose method does not fit the benchmark (single fidelity, or
+            hyperparameters a variant fixes) instead of raising, e.g. when the pairs come from
+            "all methods" rather than from the user.
+        loaded: If given, receives the blackbox of the first benchmark (the one that runs
+            first), so that the runs need not load it again.
+
+    Returns:
+        The experiments to run (in the given order) and one note per skipped pair.
+
+    Raises:
+        ValueError: For the first problem found (naming the benchmark, the method and the
+            field), or if every pair was skipped.
+    """
+    pairs: dict[tuple[str, str], Experiment] = {}
+    for experiment in experiments:
+        pairs.setdefault((experiment.benchmark, experiment.method), experiment)
+    skipped: dict[tuple[str, str], str] = {}
+
+    def misfit(pair: tuple[str, str], err: MethodDoesNotFitError) -> None:
+        if not skip_misfits:
+            raise err
+        skipped[pair] = f"skipping benchmark {pair[0]!r} x method {pair[1]!r}: {err}"
+
+    for name in dict.fromkeys(b for b, _ in pairs):
+        benchmark = get_benchmark(name)
+        fitting = []
+        for (b, method), experiment in pairs.items():
+            if b != name:
+                continue
+            get_definition(method)
+            try:
+                check_method_fits_benchmark(method, benchmark)
+            except MethodDoesNotFitError as err:
+                misfit((b, method), err)
+            else:
+                fitting.append(experiment)
+        if not fitting:
+            continue
+        blackbox = load_benchmark_blackbox(
+            benchmark, store=blackbox_store,
+            restrict_configurations=fitting[0].restrict_configurations,
+        )
+        if loaded is not None and not loaded:
+            loaded[name] = blackbox
+        for experiment in fitting:
+            pair = (experiment.benchmark, experiment.method)
+            try:
+                prepare_experiment(experiment, benchmark=benchmark, blackbox=blackbox)
+            except MethodDoesNotFitError as err:
+                misfit(pair, MethodDoesNotFitError(f"benchmark {pair[0]!r}: {err}"))
+            except ValueError as err:
+                raise ValueError(
+                    f"benchmark {pair[0]!r}, method {pair[1]!r}: {err}"
+                ) from None
+    runnable = [e for e in experiments if (e.benchmark, e.method) not in skipped]
+    if experiments and not runnable:
+        raise ValueError("nothing to run; " + "; ".join(skipped.values()))
+    return runnable, list(skipped.values())
+
+
+def _jsonable_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """Scheduler kwargs for metadata; a table's restrict_configurations is summarised by its
+    size (tens of thousands of configs would bloat every metadata.json)."""
+    out = dict(kwargs)
+    options = out.get("search_options")
+    if isinstance(options, Mapping) and options.get("restrict_configurations") is not None:
+        out["search_options"] = {
+            **options,
+            "restrict_configurations": {
+                "num_configurations": len(options["restrict_configurations"])
+            },
+        }
+    return out
+
+
+def run_experiment(
+    experiment: Experiment,
+    results_dir: Path,
+    *,
+    blackbox_store: Path | None = None,
+    benchmark: SurrogateBenchmark | None = None,
+    blackbox: Blackbox | None = None,
+    verbose: bool = False,
+    progress_every: int = 100,
+) -> Path:
+    """Run and write ``results.csv.zip`` and ``metadata.json``; files appear only on success.
+
+    Args:
+        experiment: What to run.
+        results_dir: Root of the results layout.
+        blackbox_store: Directory of blackbox files (default: the user cache).
+        benchmark: Definition to use instead of the registry entry named
+            ``experiment.benchmark`` (e.g. one made in code); its name must match.
+        blackbox: The benchmark's blackbox if already loaded (a sequence loads it once).
+        verbose: Print progress to stderr (:class:`~hpo_core.experiments.progress.
+            ProgressReporter`).
+        progress_every: With ``verbose``, a status line at least every this many results.
+
+    Returns:
+        The run's directory.
+    """
+    from hpo_core.backends.simulator import SimulatorBackend
+    from hpo_core.schedulers import HyperbandScheduler
+    from hpo_core.space import space_to_dict
+    from hpo_core.tuner import StoppingCriterion, Tuner, TunerCallback
+
+    if benchmark is None:
+        benchmark = get_benchmark(experiment.benchmark)
+    elif benchmark.name != experiment.benchmark:
+        raise ValueError(
+            f"benchmark definition {benchmark.name!r} does not match the experiment's "
+            f"benchmark {experiment.benchmark!r}"
+        )
+    get_definition(experiment.method)
+    check_method_fits_benchmark(experiment.method, benchmark)
+    started = datetime.now(UTC)
+    name = tuner_name(experiment, now=started)
+    if blackbox is None:
+        blackbox = load_benchmark_blackbox(
+            benchmark, store=blackbox_store,
+            restrict_configurations=experiment.restrict_configurations,
+        )
+    prepared = prepare_experiment(experiment, benchmark=benchmark, blackbox=blackbox)
+    arguments, scheduler = prepared.method_arguments, prepared.scheduler
     extra = None
     if isinstance(scheduler, HyperbandScheduler):
         extra = RungSizes(scheduler.levels)
+    callbacks: list[TunerCallback] = []
+    if verbose:
+        from hpo_core.experiments.progress import ProgressReporter
+
+        callbacks.append(ProgressReporter(
+            label=f"{experiment.benchmark}/{experiment.method}/{experiment.seed}",
+            every=progress_every,
+        ))
     tuner = Tuner(
         backend=SimulatorBackend(
             blackbox=blackbox,
@@ -154,31 +418,51 @@ def run_experiment(
         ),
         scheduler=scheduler,
         stop_criterion=StoppingCriterion(
-            max_wallclock_time=max_time, max_num_evaluations=benchmark.max_num_evaluations
+            max_wallclock_time=prepared.max_wallclock_time,
+            max_num_evaluations=benchmark.max_num_evaluations,
         ),
-        n_workers=n_workers,
+        n_workers=arguments.n_workers,
+        callbacks=callbacks,
         extra_results=extra,
     )
     tic = time.perf_counter()
     summary = tuner.run()
-    df = tuner.results.to_dataframe(metric=benchmark.metric, mode=benchmark.mode)
+    df = tuner.results.to_dataframe(metric=arguments.metric, mode=arguments.mode)
     for key, value in (("benchmark", experiment.benchmark), ("method", experiment.method),
                        ("seed", experiment.seed)):
         df[key] = value
     metadata = {
         "experiment_tag": experiment.experiment_tag,
+        "tuner_name": name,
+        "use_long_tuner_name_prefix": experiment.use_long_tuner_name_prefix,
         "benchmark": experiment.benchmark,
         "method": experiment.method,
         "seed": experiment.seed,
         "random_seed": experiment.random_seed,
-        "scheduler_random_seed": scheduler_seed,
-        "n_workers": n_workers,
-        "max_wallclock_time": max_time,
-        "metric": benchmark.metric,
-        "mode": benchmark.mode,
-        "resource_attr": benchmark.resource_attr,
+        "scheduler_random_seed": arguments.random_seed,
+        "n_workers": arguments.n_workers,
+        "max_wallclock_time": prepared.max_wallclock_time,
+        "scale_max_wallclock_time": experiment.scale_max_wallclock_time,
+        "benchmark_defaults": {"n_workers": benchmark.n_workers,
+                               "max_wallclock_time": benchmark.max_wallclock_time},
+        "metric": arguments.metric,
+        "mode": arguments.mode,
+        "resource_attr": arguments.resource_attr,
         "restrict_configurations": experiment.restrict_configurations,
         "fcnet_ordinal": experiment.fcnet_ordinal,
+        "max_size_data_for_model": experiment.max_size_data_for_model,
+        "method_args": dict(experiment.method_args),
+        "method_arguments": {
+            "config_space": space_to_dict(arguments.config_space),
+            "metric": arguments.metric,
+            "mode": arguments.mode,
+            "resource_attr": arguments.resource_attr,
+            "max_resource_attr": arguments.max_resource_attr,
+            "n_workers": arguments.n_workers,
+            "random_seed": arguments.random_seed,
+            "max_size_data_for_model": arguments.max_size_data_for_model,
+            "scheduler_kwargs": _jsonable_kwargs(arguments.scheduler_kwargs),
+        },
         "scheduler": scheduler.metadata(),
         "blackbox": benchmark.blackbox_name or experiment.benchmark,
         "blackbox_provenance": getattr(blackbox, "provenance", None),
@@ -187,9 +471,8 @@ def run_experiment(
         "num_trials_started": summary.num_trials_started,
         "num_results": summary.num_results,
         "real_seconds": time.perf_counter() - tic,
-        "versions": {"hpo_core": hpo_core.__version__, "python": platform.python_version(),
-                     "numpy": np.__version__},
-        "start_time": started,
+        "versions": package_versions(),
+        "start_time": started.isoformat(),
         "end_time": datetime.now(UTC).isoformat(),
     }
     target = experiment.directory(results_dir)

@@ -1,22 +1,59 @@
-"""Methods registry: the names used in studies, each a factory over :class:`MethodArguments`.
+"""Methods registry: the names used in studies, each composing a scheduler from
+:class:`MethodArguments`.
 
-Adding a method is one entry in :data:`METHODS`.
+A method is a scheduler class, its default keyword arguments and, for config-space variants,
+hyperparameters fixed to constants (``ASHA-TANH`` is ASHA with both activations fixed to
+``"tanh"``). Adding a method is one entry in :data:`METHODS`; the names of methods whose
+algorithms have not landed yet are in :data:`PLANNED_METHODS`, so that asking for one gives a
+clear error rather than "unknown".
+
+Example::
+
+    factory = get_method("ASHA-PROM")
+    scheduler = factory(method_arguments)
+
+Per-method overrides (the launcher's ``--method_args``) are merged into the arguments with
+:func:`apply_method_args` just before a method is created, key by key for nested dicts
+(:func:`recursive_merge`), e.g. ``{"scheduler_kwargs": {"grace_period": 3}}``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+import inspect
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from hpo_core import space as sp
 from hpo_core.experiments.benchmarks import SurrogateBenchmark
 from hpo_core.schedulers import FIFOScheduler, HyperbandScheduler
 from hpo_core.schedulers.base import Scheduler
+from hpo_core.schedulers.hyperband import resolve_max_t
+from hpo_core.schedulers.rungs import geometric_rung_levels
 
 
-@dataclass
+class MethodDoesNotFitError(ValueError):
+    """A method cannot run on a benchmark (fidelities, or hyperparameters it fixes)."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class MethodArguments:
-    """Everything a method factory may need to build its scheduler."""
+    """Everything a method needs to build its scheduler.
+
+    Attributes:
+        config_space: The configuration space (hyperparameters and constants).
+        metric: Name of the reported metric to optimize.
+        mode: ``"min"`` or ``"max"``.
+        resource_attr: Name of the reported resource (e.g. ``"epoch"``).
+        max_resource_attr: Config-space constant holding the maximum resource.
+        n_workers: Number of trials running at the same time.
+        random_seed: Scheduler seed (the same for every method of a repetition).
+        max_size_data_for_model: Upper limit on the data a model-based searcher fits its
+            surrogate model to (``None``: no limit); passed to model-based methods only.
+        scheduler_kwargs: Scheduler keyword arguments, merged recursively over the method's own
+            defaults (the given values win).
+    """
 
     config_space: dict[str, Any]
     metric: str
@@ -25,53 +62,463 @@ class MethodArguments:
     max_resource_attr: str
     n_workers: int
     random_seed: int
-    #: Extra scheduler keyword arguments, merged over the method's own.
+    max_size_data_for_model: int | None = None
     scheduler_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-def _fifo(**defaults: Any) -> Callable[[MethodArguments], Scheduler]:
-    def make(a: MethodArguments) -> Scheduler:
-        kwargs = {**defaults, **a.scheduler_kwargs}
-        return FIFOScheduler(a.config_space, metric=a.metric, mode=a.mode,
-                             random_seed=a.random_seed, **kwargs)
+#: Fields of :class:`MethodArguments`, the keys an override may set.
+METHOD_ARGUMENT_FIELDS = tuple(f.name for f in dataclasses.fields(MethodArguments))
 
-    return make
+#: Scheduler arguments that come from :class:`MethodArguments` fields, not ``scheduler_kwargs``.
+_FROM_FIELDS = ("config_space", "metric", "mode", "random_seed", "resource_attr",
+                "max_resource_attr")
 
 
-def _hyperband(**defaults: Any) -> Callable[[MethodArguments], Scheduler]:
-    def make(a: MethodArguments) -> Scheduler:
-        kwargs = {**defaults, **a.scheduler_kwargs}
-        return HyperbandScheduler(
-            a.config_space, metric=a.metric, mode=a.mode, resource_attr=a.resource_attr,
-            max_resource_attr=a.max_resource_attr, random_seed=a.random_seed, **kwargs,
+def recursive_merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` updated by ``update``; where both values are dicts they are merged the same way.
+
+    Values of ``update`` win; a key only in one of them is kept. The inputs are not modified:
+    every dict level of the result is new (leaf values such as lists are shared, not copied).
+
+    Example:
+        >>> recursive_merge({"a": 1, "o": {"x": 1, "y": 2}}, {"o": {"y": 3}, "b": 4})
+        {'a': 1, 'o': {'x': 1, 'y': 3}, 'b': 4}
+    """
+    result = {k: _copy_dicts(v) for k, v in base.items()}
+    for key, value in update.items():
+        old = result.get(key)
+        if isinstance(old, Mapping) and isinstance(value, Mapping):
+            result[key] = recursive_merge(old, value)
+        else:
+            result[key] = _copy_dicts(value)
+    return result
+
+
+def _copy_dicts(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _copy_dicts(v) for k, v in value.items()}
+    return value
+
+
+def _check_positive_int(name: str, value: Any, *, optional: bool = False) -> None:
+    if optional and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        kind = "a positive int or null" if optional else "a positive int"
+        raise ValueError(f"method argument {name!r} must be {kind}, got {value!r}")
+
+
+def check_method_args(overrides: Mapping[str, Any]) -> None:
+    """Raise unless ``overrides`` only sets fields of :class:`MethodArguments` with valid types.
+
+    Raises:
+        ValueError: Naming the unknown fields and the allowed ones, or the field with a value of
+            the wrong type.
+    """
+    if not isinstance(overrides, Mapping):
+        raise ValueError(
+            f"method arguments must be a dict of {list(METHOD_ARGUMENT_FIELDS)}, "
+            f"got {overrides!r}"
+        )
+    unknown = [k for k in overrides if k not in METHOD_ARGUMENT_FIELDS]
+    if unknown:
+        raise ValueError(
+            f"unknown method argument field(s) {unknown}; allowed fields: "
+            f"{list(METHOD_ARGUMENT_FIELDS)}"
+        )
+    for name, value in overrides.items():
+        if name in ("config_space", "scheduler_kwargs"):
+            if not isinstance(value, Mapping):
+                raise ValueError(f"method argument {name!r} must be a dict, got {value!r}")
+        elif name in ("metric", "resource_attr", "max_resource_attr"):
+            if not isinstance(value, str) or not value:
+                raise ValueError(
+                    f"method argument {name!r} must be a non-empty string, got {value!r}"
+                )
+        elif name == "mode":
+            if value not in ("min", "max"):
+                raise ValueError(f"method argument 'mode' must be 'min' or 'max', got {value!r}")
+        elif name == "random_seed":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(
+                    f"method argument 'random_seed' must be an int >= 0, got {value!r}"
+                )
+        else:
+            _check_positive_int(name, value, optional=name == "max_size_data_for_model")
+    reserved = [k for k in overrides.get("scheduler_kwargs", {}) if k in _FROM_FIELDS]
+    if reserved:
+        raise ValueError(
+            f"scheduler_kwargs must not set {reserved}: they come from the method argument "
+            "fields of the same name"
         )
 
-    return make
 
+def _space_entry(name: str, value: Any) -> Any:
+    """A config-space override entry: a domain as ``space_to_dict`` writes it, or a constant."""
+    if not isinstance(value, Mapping):
+        return value
+    if value.get("type") == "constant":
+        if "value" not in value:
+            raise ValueError(f"config_space entry {name!r} lacks field 'value': {dict(value)!r}")
+        return value["value"]
+    return sp.space_from_dict({name: value})[name]
+
+
+def apply_method_args(
+    method_arguments: MethodArguments, overrides: Mapping[str, Any]
+) -> MethodArguments:
+    """``method_arguments`` with ``overrides`` merged in (the override wins).
+
+    Dict-valued fields are merged key by key (:func:`recursive_merge`), so
+    ``{"scheduler_kwargs": {"search_options": {"k": 1}}}`` keeps the other search options.
+    ``config_space`` entries replace entries of the space: a plain value makes the entry a
+    constant, a dict as written by :func:`hpo_core.space.space_to_dict` a domain; only existing
+    entries can be replaced.
+
+    Raises:
+        ValueError: For an unknown field (naming it and the allowed fields), a value of the
+            wrong type, or a config-space entry the space does not have.
+    """
+    check_method_args(overrides)
+    changes: dict[str, Any] = {}
+    for name, value in overrides.items():
+        current = getattr(method_arguments, name)
+        if name == "config_space":
+            unknown = [k for k in value if k not in current]
+            if unknown:
+                raise ValueError(
+                    f"config_space override names {unknown}, which the config space does not "
+                    f"have; its entries: {list(current)}"
+                )
+            space = {**current, **{k: _space_entry(k, v) for k, v in value.items()}}
+            sp.check_space(space)
+            changes[name] = space
+        elif name == "scheduler_kwargs":
+            changes[name] = recursive_merge(current, value)
+        else:
+            changes[name] = value
+    return dataclasses.replace(method_arguments, **changes)
+
+
+def fix_hyperparameters(
+    method_arguments: MethodArguments, values: Mapping[str, Any], *, method: str
+) -> MethodArguments:
+    """``method_arguments`` whose config space has the hyperparameters ``values`` fixed.
+
+    Each named hyperparameter becomes a constant, so the method no longer searches over it (an
+    entry that is already that constant is left as is). Configs given by
+    ``search_options["restrict_configurations"]`` are reduced to those with the fixed values.
+
+    Raises:
+        MethodDoesNotFitError: If the space lacks one of the hyperparameters (naming the method
+            and the missing ones), a value is outside its domain, or no restricted config has
+            the fixed values.
+    """
+    space = method_arguments.config_space
+    missing = [k for k in values if k not in space]
+    if missing:
+        raise MethodDoesNotFitError(
+            f"method {method!r} fixes hyperparameters {list(values)}, but the config space "
+            f"lacks {missing}; its entries are {list(space)}"
+        )
+    new_space = dict(space)
+    for name, value in values.items():
+        entry = space[name]
+        fits = entry.contains(value) if isinstance(entry, sp.Domain) else entry == value
+        if not fits:
+            raise MethodDoesNotFitError(
+                f"method {method!r} fixes {name!r} to {value!r}, which is outside its entry "
+                f"{entry!r} in the config space"
+            )
+        new_space[name] = value
+    kwargs = method_arguments.scheduler_kwargs
+    options = kwargs.get("search_options")
+    if isinstance(options, Mapping) and options.get("restrict_configurations") is not None:
+        kept = [
+            c for c in options["restrict_configurations"]
+            if all(c.get(k) == v for k, v in values.items())
+        ]
+        if not kept:
+            raise MethodDoesNotFitError(
+                f"method {method!r} fixes {dict(values)}, but no configuration of "
+                "restrict_configurations has these values"
+            )
+        kwargs = {**kwargs, "search_options": {**options, "restrict_configurations": kept}}
+    return dataclasses.replace(method_arguments, config_space=new_space, scheduler_kwargs=kwargs)
+
+
+def _capped_brackets(
+    max_brackets: int, args: MethodArguments, kwargs: Mapping[str, Any]
+) -> int:
+    """``max_brackets``, or fewer if the rung levels allow fewer (one more than their number).
+
+    Values the scheduler would reject are left for it to report: the cap is then not applied.
+    """
+    if kwargs.get("rung_levels") is not None:
+        return min(max_brackets, len(kwargs["rung_levels"]) + 1)
+    defaults = inspect.signature(HyperbandScheduler).parameters
+    grace = kwargs.get("grace_period", defaults["grace_period"].default)
+    factor = kwargs.get("reduction_factor", defaults["reduction_factor"].default)
+    valid = (
+        isinstance(grace, int) and not isinstance(grace, bool) and grace >= 1
+        and isinstance(factor, int | float) and not isinstance(factor, bool) and factor >= 2
+    )
+    if not valid:
+        return max_brackets
+    try:
+        max_t = resolve_max_t(args.config_space, kwargs.get("max_t"), args.max_resource_attr)
+    except ValueError:
+        return max_brackets
+    levels = geometric_rung_levels(grace_period=grace, reduction_factor=factor, max_t=max_t)
+    return min(max_brackets, len(levels) + 1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MethodDefinition:
+    """A registry entry: how a method composes its scheduler.
+
+    Attributes:
+        scheduler: Scheduler class, constructed as ``scheduler(config_space, **kwargs)``.
+        scheduler_kwargs: The method's default keyword arguments (``scheduler_kwargs`` of
+            :class:`MethodArguments` are merged over them).
+        multi_fidelity: Whether the method needs several fidelities (learning curves); such
+            methods get ``resource_attr`` and ``max_resource_attr``.
+        model_based: Whether the searcher fits a model; such methods get
+            ``search_options["max_size_data_for_model"]`` when it is set.
+        expensive: Whether decisions take long enough to run repetitions in parallel rather
+            than in sequence.
+        fixed_hyperparameters: Hyperparameters fixed to constants (config-space variants).
+        max_brackets: Hyperband brackets to use, capped at what the rung levels allow (one
+            more than their number), unless ``scheduler_kwargs`` set ``brackets``.
+        description: One line for help texts and tables.
+    """
+
+    scheduler: type[Scheduler]
+    scheduler_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    multi_fidelity: bool
+    model_based: bool = False
+    expensive: bool = False
+    fixed_hyperparameters: Mapping[str, Any] = field(default_factory=dict)
+    max_brackets: int | None = None
+    description: str = ""
+
+    def resolve(self, method_arguments: MethodArguments, *, method: str) -> MethodArguments:
+        """The arguments the scheduler is built from: variant's space, all scheduler kwargs.
+
+        Raises:
+            MethodDoesNotFitError: See :func:`fix_hyperparameters`.
+            ValueError: If ``scheduler_kwargs`` sets an argument that comes from a field.
+        """
+        args = method_arguments
+        if self.fixed_hyperparameters:
+            args = fix_hyperparameters(args, self.fixed_hyperparameters, method=method)
+        reserved = [k for k in args.scheduler_kwargs if k in _FROM_FIELDS]
+        if reserved:
+            raise ValueError(
+                f"method {method!r}: scheduler_kwargs must not set {reserved}; they come from "
+                "the method argument fields of the same name"
+            )
+        kwargs = recursive_merge(self.scheduler_kwargs, args.scheduler_kwargs)
+        if self.max_brackets is not None and "brackets" not in kwargs:
+            kwargs["brackets"] = _capped_brackets(self.max_brackets, args, kwargs)
+        if self.model_based and args.max_size_data_for_model is not None:
+            kwargs = recursive_merge(
+                kwargs, {"search_options": {"max_size_data_for_model":
+                                            args.max_size_data_for_model}}
+            )
+        return dataclasses.replace(args, scheduler_kwargs=kwargs)
+
+    def create(self, resolved: MethodArguments, *, method: str) -> Scheduler:
+        """The scheduler, from arguments returned by :meth:`resolve`.
+
+        Raises:
+            ValueError: If ``scheduler_kwargs`` has arguments the scheduler does not take
+                (naming them and the allowed ones), or the scheduler rejects a value.
+        """
+        common: dict[str, Any] = {
+            "metric": resolved.metric, "mode": resolved.mode, "random_seed": resolved.random_seed,
+        }
+        if self.multi_fidelity:
+            common["resource_attr"] = resolved.resource_attr
+            common["max_resource_attr"] = resolved.max_resource_attr
+        parameters = inspect.signature(self.scheduler).parameters
+        allowed = [p for p in parameters if p not in _FROM_FIELDS]
+        unknown = [k for k in resolved.scheduler_kwargs if k not in parameters]
+        if unknown:
+            raise ValueError(
+                f"method {method!r}: scheduler_kwargs {unknown} are not arguments of "
+                f"{self.scheduler.__name__}; allowed: {allowed}"
+            )
+        factory: Callable[..., Scheduler] = self.scheduler
+        return factory(resolved.config_space, **common, **resolved.scheduler_kwargs)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlannedMethod:
+    """A method known by name whose algorithm has not landed yet."""
+
+    multi_fidelity: bool
+    expensive: bool
+    description: str
+
+
+_TANH = {"hp_activation_fn_1": "tanh", "hp_activation_fn_2": "tanh"}
+_RELU = {"hp_activation_fn_1": "relu", "hp_activation_fn_2": "relu"}
+
+
+def _asha(
+    description: str,
+    *,
+    fixed: Mapping[str, Any] | None = None,
+    max_brackets: int | None = None,
+    **kwargs: Any,
+) -> MethodDefinition:
+    return MethodDefinition(scheduler=HyperbandScheduler, scheduler_kwargs=kwargs,
+                            multi_fidelity=True, fixed_hyperparameters=fixed or {},
+                            max_brackets=max_brackets, description=description)
+
+
+#: Method name -> definition, for every method that can run today.
+METHODS: dict[str, MethodDefinition] = {
+    "RS": MethodDefinition(scheduler=FIFOScheduler, scheduler_kwargs={"searcher": "random"},
+                           multi_fidelity=False, description="random search"),
+    "ASHA": _asha("asynchronous successive halving, stopping type", type="stopping"),
+    "ASHA-STOP": _asha("asynchronous successive halving, stopping type", type="stopping"),
+    "ASHA-PROM": _asha("asynchronous successive halving, promotion type", type="promotion"),
+    "ASHA6-STOP": _asha("asynchronous Hyperband with 6 brackets (fewer if there are fewer "
+                        "rung levels), stopping type", type="stopping", max_brackets=6),
+    "PASHA": _asha("progressive ASHA (maximum resource grows while rankings change)",
+                   type="pasha"),
+    "ASHA-TANH": _asha("ASHA with hp_activation_fn_1 = hp_activation_fn_2 = 'tanh'",
+                       type="stopping", fixed=_TANH),
+    "ASHA-RELU": _asha("ASHA with hp_activation_fn_1 = hp_activation_fn_2 = 'relu'",
+                       type="stopping", fixed=_RELU),
+}
+
+#: Method name -> traits, for methods whose algorithms come later.
+PLANNED_METHODS: dict[str, PlannedMethod] = {
+    "BO": PlannedMethod(multi_fidelity=False, expensive=True,
+                        description="Gaussian process Bayesian optimization"),
+    "MOBSTER": PlannedMethod(multi_fidelity=True, expensive=True,
+                             description="ASHA with a Gaussian process searcher"),
+    "MOBSTER-TANH": PlannedMethod(multi_fidelity=True, expensive=True,
+                                  description="MOBSTER with both activations 'tanh'"),
+    "MOBSTER-RELU": PlannedMethod(multi_fidelity=True, expensive=True,
+                                  description="MOBSTER with both activations 'relu'"),
+    "MOBSTER-JOINT": PlannedMethod(multi_fidelity=True, expensive=True,
+                                   description="MOBSTER, multi-task GP over resource levels"),
+    "MOBSTER-INDEP": PlannedMethod(multi_fidelity=True, expensive=True,
+                                   description="MOBSTER, independent GPs per rung level"),
+    "HYPERTUNE-INDEP": PlannedMethod(multi_fidelity=True, expensive=True,
+                                     description="Hyper-Tune, independent GPs"),
+    "HYPERTUNE4-INDEP": PlannedMethod(multi_fidelity=True, expensive=True,
+                                      description="Hyper-Tune with 4 brackets, independent GPs"),
+    "HYPERTUNE-JOINT": PlannedMethod(multi_fidelity=True, expensive=True,
+                                     description="Hyper-Tune, multi-task GP"),
+    "SYNCHB": PlannedMethod(multi_fidelity=True, expensive=False,
+                            description="synchronous Hyperband"),
+    "SYNCSH": PlannedMethod(multi_fidelity=True, expensive=False,
+                            description="synchronous successive halving"),
+    "SYNCMOBSTER": PlannedMethod(multi_fidelity=True, expensive=True,
+                                 description="synchronous Hyperband with a GP searcher"),
+    "BOHB": PlannedMethod(multi_fidelity=True, expensive=False,
+                          description="synchronous Hyperband with a KDE searcher"),
+    "DEHB": PlannedMethod(multi_fidelity=True, expensive=False,
+                          description="differential evolution Hyperband"),
+}
+
+assert not set(METHODS) & set(PLANNED_METHODS), "a method is either available or planned"
+
+#: Every method name a study may use, available ones first.
+KNOWN_METHODS: tuple[str, ...] = (*METHODS, *PLANNED_METHODS)
 
 #: Methods that need learning curves (several fidelities).
-MULTI_FIDELITY = frozenset({"ASHA", "ASHA-STOP", "ASHA-PROM", "ASHA6-STOP", "PASHA"})
+MULTI_FIDELITY = frozenset(
+    [n for n, d in METHODS.items() if d.multi_fidelity]
+    + [n for n, p in PLANNED_METHODS.items() if p.multi_fidelity]
+)
 
-METHODS: dict[str, Callable[[MethodArguments], Scheduler]] = {
-    "RS": _fifo(searcher="random"),
-    "ASHA": _hyperband(type="stopping"),
-    "ASHA-STOP": _hyperband(type="stopping"),
-    "ASHA-PROM": _hyperband(type="promotion"),
-    "ASHA6-STOP": _hyperband(type="stopping", brackets=6),
-    "PASHA": _hyperband(type="pasha"),
-}
+
+def _not_available(names: Iterable[str]) -> str:
+    return (
+        f"method(s) {list(names)} are not available yet (their algorithms come later); "
+        f"available: {list(METHODS)}"
+    )
+
+
+def get_definition(name: str) -> MethodDefinition:
+    """The registry entry of an available method.
+
+    Raises:
+        ValueError: If ``name`` is unknown, or known but not available yet; the message lists
+            the available methods.
+    """
+    if name in METHODS:
+        return METHODS[name]
+    if name in PLANNED_METHODS:
+        raise ValueError(_not_available([name]))
+    raise ValueError(f"method must be one of the available methods {list(METHODS)}, got {name!r}")
 
 
 def get_method(name: str) -> Callable[[MethodArguments], Scheduler]:
-    if name not in METHODS:
-        raise ValueError(f"method must be one of {sorted(METHODS)}, got {name!r}")
-    return METHODS[name]
+    """The factory of method ``name``: :class:`MethodArguments` -> scheduler.
+
+    Raises:
+        ValueError: See :func:`get_definition`.
+    """
+    definition = get_definition(name)
+
+    def make(method_arguments: MethodArguments) -> Scheduler:
+        resolved = definition.resolve(method_arguments, method=name)
+        return definition.create(resolved, method=name)
+
+    return make
+
+
+def validate_methods(names: Iterable[str]) -> list[str]:
+    """``names`` as a list, if all are available methods.
+
+    Raises:
+        ValueError: Naming all unknown and all not-yet-available names at once, with the
+            available methods.
+    """
+    names = list(names)
+    unknown = [n for n in names if n not in METHODS and n not in PLANNED_METHODS]
+    planned = [n for n in names if n in PLANNED_METHODS]
+    problems = []
+    if unknown:
+        problems.append(f"unknown method(s) {unknown}")
+    if planned:
+        problems.append(f"method(s) {planned} are not available yet (their algorithms come later)")
+    if problems:
+        raise ValueError(
+            "; ".join(problems) + f"; available: {list(METHODS)}; "
+            f"known but not available yet: {list(PLANNED_METHODS)}"
+        )
+    return names
+
+
+def is_expensive_method(name: str) -> bool:
+    """Whether repetitions of ``name`` are worth running in parallel (model-based methods).
+
+    Raises:
+        ValueError: If ``name`` is not a known method.
+    """
+    if name in METHODS:
+        return METHODS[name].expensive
+    if name in PLANNED_METHODS:
+        return PLANNED_METHODS[name].expensive
+    raise ValueError(f"method must be one of {list(KNOWN_METHODS)}, got {name!r}")
 
 
 def check_method_fits_benchmark(method: str, benchmark: SurrogateBenchmark) -> None:
-    """Multi-fidelity methods refuse benchmarks whose data has a single fidelity."""
+    """Multi-fidelity methods refuse benchmarks whose data has a single fidelity.
+
+    Raises:
+        MethodDoesNotFitError: If ``method`` is multi-fidelity and ``benchmark`` is not.
+    """
     if method in MULTI_FIDELITY and not benchmark.multi_fidelity:
-        raise ValueError(
+        raise MethodDoesNotFitError(
             f"method {method!r} is multi-fidelity but benchmark {benchmark.name!r} has final "
             "values only (a single fidelity); use a single-fidelity method such as RS"
         )

@@ -1,0 +1,129 @@
+"""Progress of a tuning run, printed to stderr (the launcher's ``--verbose 1``).
+
+Lines start with a label such as ``[synthetic/ASHA/0]``. The first lines say what is searched
+over and what is fixed (constants of the config space, e.g. activations fixed to ``"relu"`` by
+``ASHA-RELU``). Then a status line is printed whenever another trial takes the lead, and
+otherwise every ``every`` results: simulated time, trials started and completed, the best metric
+so far with its trial, resource and config, and for Hyperband-type schedulers (those with
+``information_for_rungs``) the decisions taken so far and the rung sizes. A decision counts
+when the scheduler was asked (at rung levels and the maximum resource, where it says STOP). The
+reporter is only attached when asked for, so a quiet run pays nothing for it.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+from hpo_core import space as sp
+from hpo_core.trial import Decision, Trial, TrialResult
+from hpo_core.tuner import Tuner, TunerCallback
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else repr(value)
+
+
+def _fmt_config(config: Mapping[str, Any]) -> str:
+    return "{" + ", ".join(f"{k}={_fmt(v)}" for k, v in config.items()) + "}"
+
+
+class ProgressReporter(TunerCallback):
+    """Prints the progress of a tuning run.
+
+    Args:
+        label: Prefix of every line, e.g. ``"synthetic/ASHA/0"``.
+        every: Print a status line every ``every`` results (and when another trial takes the
+            lead).
+        stream: Where to print (default: ``sys.stderr`` at the time of printing).
+
+    Example::
+
+        tuner = Tuner(..., callbacks=[ProgressReporter(label="synthetic/ASHA/0")])
+    """
+
+    def __init__(self, *, label: str = "", every: int = 100, stream: TextIO | None = None) -> None:
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be an int >= 1, got {every!r}")
+        self.label = label
+        self.every = every
+        self.stream = stream
+        self.num_results = 0
+        self.decisions: Counter[str] = Counter({d.value: 0 for d in Decision})
+        self.best: float | None = None
+        self.best_trial: Trial | None = None
+        self.best_resource: int | None = None
+        self._last_printed = 0
+
+    def _print(self, text: str) -> None:
+        stream = self.stream if self.stream is not None else sys.stderr
+        prefix = f"[{self.label}] " if self.label else ""
+        print(prefix + text, file=stream, flush=True)
+
+    def on_tuning_start(self, tuner: Tuner) -> None:
+        scheduler = tuner.scheduler
+        meta = scheduler.metadata()
+        settings = ", ".join(
+            f"{k}={v}" for k, v in meta.items() if k not in ("scheduler", "metric", "mode")
+        )
+        limit = tuner.stop_criterion.max_wallclock_time
+        self._print(
+            f"start: {meta.get('scheduler', type(scheduler).__name__)} ({settings}); "
+            f"metric {scheduler.metric} ({scheduler.mode}); n_workers={tuner.n_workers}; "
+            f"max_wallclock_time={limit}"
+        )
+        space = getattr(scheduler, "config_space", None)
+        if isinstance(space, Mapping):
+            searched = ", ".join(sp.hyperparameters(space))
+            fixed = _fmt_config(sp.constants(space))
+            self._print(f"searching over: {searched}; fixed: {fixed}")
+
+    def on_trial_result(
+        self, tuner: Tuner, trial: Trial, result: TrialResult, decision: Decision
+    ) -> None:
+        self.num_results += 1
+        scheduler = tuner.scheduler
+        levels = scheduler.result_levels(trial)
+        if levels is None or result.resource in levels:
+            self.decisions[decision.value] += 1
+        value = result.metrics.get(scheduler.metric)
+        new_best_trial = False
+        if isinstance(value, int | float) and not math.isnan(value):
+            value = float(value)
+            if self.best is None or (
+                value < self.best if scheduler.mode == "min" else value > self.best
+            ):
+                new_best_trial = self.best_trial is None or self.best_trial is not trial
+                self.best, self.best_trial, self.best_resource = value, trial, result.resource
+        # A trial improving on its own best epoch after epoch is not news; a new best trial is.
+        if new_best_trial:
+            self._status(tuner, "new best")
+        elif self.num_results - self._last_printed >= self.every:
+            self._status(tuner, "progress")
+
+    def on_tuning_end(self, tuner: Tuner) -> None:
+        self._status(tuner, "end")
+
+    def _status(self, tuner: Tuner, what: str) -> None:
+        self._last_printed = self.num_results
+        scheduler = tuner.scheduler
+        parts = [
+            f"{what}: t={tuner.time:.1f}s trials started={tuner.num_trials_started} "
+            f"completed={tuner.num_trials_completed} results={self.num_results}"
+        ]
+        if self.best_trial is not None:
+            parts.append(
+                f"best {scheduler.metric}={_fmt(self.best)} (trial {self.best_trial.trial_id}, "
+                f"resource {self.best_resource}) config={_fmt_config(self.best_trial.config)}"
+            )
+        rungs = getattr(scheduler, "information_for_rungs", None)
+        if callable(rungs):
+            counts = " ".join(f"{k}={v}" for k, v in self.decisions.items())
+            sizes = " ".join(f"{info.level}:{info.num_entries}" for info in rungs())
+            parts.append(f"decisions {counts}; rung sizes {sizes}")
+            if getattr(scheduler, "type", None) == "pasha":
+                parts.append(f"max_resource={getattr(scheduler, 'max_resource', None)}")
+        self._print(" | ".join(parts))
