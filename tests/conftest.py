@@ -30,6 +30,12 @@ VARIANTS: dict[str, SchedulerFactory] = {
         space, metric="error", mode="min", max_resource_attr="epochs", type="promotion",
         brackets=3, rung_system_per_bracket=True, random_seed=seed, **kw
     ),
+    "bayesopt": lambda space, seed, **kw: FIFOScheduler(
+        space, metric="error", mode="min", searcher="bayesopt", random_seed=seed,
+        search_options={"num_init_candidates": 20, "skip_local_optimization": True,
+                        "opt_nstarts": 1, "opt_maxiter": 5, "max_size_data_for_model": 20,
+                        "opt_skip_init_length": 20, "opt_skip_period": 10}, **kw
+    ),
     "pasha": lambda space, seed, **kw: HyperbandScheduler(
         space, metric="error", mode="min", max_resource_attr="epochs", type="pasha",
         random_seed=seed, **kw

@@ -382,6 +382,9 @@ def _asha(
 METHODS: dict[str, MethodDefinition] = {
     "RS": MethodDefinition(scheduler=FIFOScheduler, scheduler_kwargs={"searcher": "random"},
                            multi_fidelity=False, description="random search"),
+    "BO": MethodDefinition(scheduler=FIFOScheduler, scheduler_kwargs={"searcher": "bayesopt"},
+                           multi_fidelity=False, model_based=True, expensive=True,
+                           description="Gaussian process Bayesian optimization"),
     "ASHA": _asha("asynchronous successive halving, stopping type", type="stopping"),
     "ASHA-STOP": _asha("asynchronous successive halving, stopping type", type="stopping"),
     "ASHA-PROM": _asha("asynchronous successive halving, promotion type", type="promotion"),
@@ -397,8 +400,6 @@ METHODS: dict[str, MethodDefinition] = {
 
 #: Method name -> traits, for methods whose algorithms come later.
 PLANNED_METHODS: dict[str, PlannedMethod] = {
-    "BO": PlannedMethod(multi_fidelity=False, expensive=True,
-                        description="Gaussian process Bayesian optimization"),
     "MOBSTER": PlannedMethod(multi_fidelity=True, expensive=True,
                              description="ASHA with a Gaussian process searcher"),
     "MOBSTER-TANH": PlannedMethod(multi_fidelity=True, expensive=True,

@@ -9,10 +9,12 @@ from typing import Any
 import numpy as np
 
 from hpo_core.searchers.base import Searcher
+from hpo_core.searchers.gp.searcher import GPSearcher
 from hpo_core.searchers.random import RandomSearcher
 
 #: Searcher name -> class. Model-based searchers join here as they land.
 SEARCHERS: dict[str, type[Searcher]] = {"random": RandomSearcher}
+SEARCHERS["bayesopt"] = GPSearcher
 
 
 def make_searcher(

@@ -276,8 +276,8 @@ def test_run_experiment_checks_the_benchmark_definition_name(tmp_path: Path) -> 
 
 @pytest.mark.parametrize(("args", "expected"), [
     (["--method", "FOO"], r"argument --method: unknown method\(s\) \['FOO'\]"),
-    (["--method", "BO", "--method", "DEHB"],
-     r"argument --method: method\(s\) \['BO', 'DEHB'\] are not available yet"),
+    (["--method", "BOHB", "--method", "DEHB"],
+     r"argument --method: method\(s\) \['BOHB', 'DEHB'\] are not available yet"),
     (["--experiment_tag", "My_Tag"], "argument --experiment_tag: .*'My_Tag'"),
     (["--start_seed", "-1"], "argument --start_seed: must be an int >= 0, got -1"),
     (["--num_seeds", "-2"], "argument --num_seeds: must be an int >= 0, got -2"),

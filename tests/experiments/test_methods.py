@@ -38,7 +38,7 @@ SEED_METHODS = [
     "HYPERTUNE-INDEP", "HYPERTUNE4-INDEP", "HYPERTUNE-JOINT", "SYNCHB", "SYNCSH", "SYNCMOBSTER",
     "BOHB", "DEHB",
 ]
-LANDED = ["RS", "ASHA", "ASHA-STOP", "ASHA-PROM", "ASHA6-STOP", "PASHA", "ASHA-TANH", "ASHA-RELU"]
+LANDED = ["RS", "BO", "ASHA", "ASHA-STOP", "ASHA-PROM", "ASHA6-STOP", "PASHA", "ASHA-TANH", "ASHA-RELU"]
 
 
 def arguments(space: dict[str, Any], **changes: Any) -> MethodArguments:
@@ -90,11 +90,11 @@ def test_unknown_method_lists_available_ones() -> None:
 def test_validate_methods_names_every_problem_at_once() -> None:
     assert validate_methods(["RS", "ASHA-RELU"]) == ["RS", "ASHA-RELU"]
     with pytest.raises(ValueError) as info:
-        validate_methods(["RS", "FOO", "BO", "BAR", "MOBSTER"])
+        validate_methods(["RS", "FOO", "DEHB", "BAR", "MOBSTER"])
     message = str(info.value)
     assert "unknown method(s) ['FOO', 'BAR']" in message
-    assert "['BO', 'MOBSTER'] are not available yet" in message
-    assert "available: ['RS', 'ASHA'," in message
+    assert "['DEHB', 'MOBSTER'] are not available yet" in message
+    assert "available: ['RS', 'BO', 'ASHA'," in message
 
 
 def test_multi_fidelity_set_covers_new_names() -> None:
@@ -133,7 +133,7 @@ def test_every_available_method_builds_a_scheduler(name: str) -> None:
         k: v for k, v in fcnet_like_space().items() if k.startswith("hp_activation")
     }}
     scheduler = get_method(name)(arguments(space))
-    expected = FIFOScheduler if name == "RS" else HyperbandScheduler
+    expected = FIFOScheduler if name in ("RS", "BO") else HyperbandScheduler
     assert type(scheduler) is expected
     assert scheduler.random_seed == 7
     suggestion = scheduler.suggest(0)

@@ -1,0 +1,301 @@
+"""Gaussian process regression with type-II maximum likelihood (MAP) hyperparameters.
+
+The model has a constant mean ``m``, a kernel (:mod:`hpo_core.searchers.gp.kernels`) and Gaussian
+noise of variance ``s2_noise``. Targets are standardised to mean 0 and variance 1 before
+fitting; :attr:`GPModel.params` ``= [m, *kernel.params, log s2_noise]`` live in these units.
+
+Hyperparameters maximise ``log p(y | params) + log p(params)``, the log marginal likelihood plus
+the log priors (the kernel's, and a Gamma(1.1, 0.05) prior on ``s2_noise``, which is nearly flat
+over the values that matter; ``m`` has none), with L-BFGS-B on exact gradients within boxes.
+The noise box starts at ``noise_floor`` (1e-6 of the target variance), so the covariance matrix
+stays well conditioned even with repeated inputs.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import numpy as np
+from scipy.linalg import LinAlgError, cho_factor, cho_solve, solve_triangular
+from scipy.optimize import minimize
+from threadpoolctl import ThreadpoolController
+
+from hpo_core.searchers.gp.kernels import GammaPrior, Kernel
+
+#: Default prior of the noise variance (in standardised units).
+NOISE_PRIOR = GammaPrior(1.1, 0.05)
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+@functools.cache
+def _blas_controller() -> ThreadpoolController:
+    # Created once: it scans the loaded libraries (numpy's and scipy's BLAS are loaded by now).
+    return ThreadpoolController()
+
+
+@contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """Run BLAS / LAPACK on one thread inside the block.
+
+    GP matrices here are small (hundreds of rows at most): BLAS threads cost more than they gain
+    on them, and on a busy machine (parallel experiments) they slow a fit down tenfold.
+    """
+    with _blas_controller().limit(limits=1, user_api="blas"):
+        yield
+
+
+def _cholesky(K: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Lower Cholesky factor of ``K``, adding diagonal jitter only if the plain one fails."""
+    try:
+        return cho_factor(K, lower=True, check_finite=False)
+    except LinAlgError:
+        pass
+    scale = float(np.mean(np.diag(K)))
+    for exponent in range(-10, -3):
+        try:
+            return cho_factor(K + (scale * 10.0**exponent) * np.eye(K.shape[0]), lower=True,
+                              check_finite=False)
+        except LinAlgError:
+            continue
+    raise LinAlgError("covariance matrix is not positive definite, even with jitter")
+
+
+class GPPosterior:
+    """Posterior over the latent function given data, for fixed hyperparameters.
+
+    Args:
+        kernel: The kernel, with its parameters set.
+        mean: Constant prior mean.
+        noise: Noise variance.
+        X: Inputs, shape ``(n, dim)``.
+        y: Targets, shape ``(n,)``.
+    """
+
+    def __init__(
+        self, *, kernel: Kernel, mean: float, noise: float, X: np.ndarray, y: np.ndarray
+    ) -> None:
+        self.kernel, self.mean, self.noise = kernel, mean, noise
+        self.X, self.y = X, y
+        K = kernel(X)
+        K[np.diag_indices_from(K)] += noise
+        self._chol = _cholesky(K)
+        self._alpha = cho_solve(self._chol, y - mean, check_finite=False)
+        self._inverse: np.ndarray | None = None
+
+    def predict(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and variance (floored at 0) of the latent function at the rows of ``Xs``."""
+        Ks = self.kernel(Xs, self.X)
+        v = solve_triangular(self._chol[0], Ks.T, lower=True, check_finite=False)
+        var = self.kernel.diag(Xs) - np.sum(v * v, axis=0)
+        return self.mean + Ks @ self._alpha, np.maximum(var, 0.0)
+
+    def predict_with_gradient(
+        self, Xs: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`predict` plus the gradients of mean and variance in each input row.
+
+        Meant for many calls on few rows (local search): the variance comes from the inverse
+        covariance matrix, computed once, which agrees with :meth:`predict` up to rounding.
+        """
+        if self._inverse is None:
+            self._inverse = cho_solve(self._chol, np.eye(self.X.shape[0]), check_finite=False)
+        Ks = self.kernel(Xs, self.X)
+        G = self.kernel.input_gradient(Xs, self.X)  # (m, n, dim)
+        beta = Ks @ self._inverse  # rows: K^-1 k(x, X)
+        var = self.kernel.diag(Xs) - np.sum(Ks * beta, axis=1)
+        dmean = np.matmul(self._alpha, G)
+        dvar = self.kernel.diag_input_gradient(Xs) - 2.0 * np.matmul(beta[:, None, :], G)[:, 0]
+        return self.mean + Ks @ self._alpha, np.maximum(var, 0.0), dmean, dvar
+
+    def fantasize(self, X_pending: np.ndarray) -> GPPosterior:
+        """The posterior after also observing the posterior mean at ``X_pending``.
+
+        The mean stays the same everywhere; the variance drops at and near the pending inputs.
+        """
+        if X_pending.shape[0] == 0:
+            return self
+        y_pending = self.predict(X_pending)[0]
+        return GPPosterior(kernel=self.kernel, mean=self.mean, noise=self.noise,
+                           X=np.vstack([self.X, X_pending]), y=np.concatenate([self.y, y_pending]))
+
+
+class GPModel:
+    """A GP surrogate that refits its hyperparameters as data arrives.
+
+    Args:
+        kernel: Covariance function; its current parameters are the first starting point.
+        rng: Source of random restarts and of subsampling.
+        opt_nstarts: L-BFGS-B runs per optimisation: the first from the current parameters (the
+            previous optimum, or the defaults), the others from points drawn uniformly in the
+            boxes (the mean from ``[-1, 1]``).
+        opt_maxiter: Iteration limit of each run.
+        opt_skip_init_length: Hyperparameters are optimised in every fit while the data has at
+            most this many points ...
+        opt_skip_period: ... and beyond that only in every ``opt_skip_period``-th fit (the first
+            such fit included); the other fits keep the parameters and refactor the matrix.
+        max_size_data_for_model: If the data is larger, fit on ``max_size_data_for_model``
+            points: the ``max_size_data_for_model // 2`` with the lowest targets, the rest drawn
+            uniformly without replacement from the others (fresh in every fit). ``None``: all.
+        noise_prior: Prior of the noise variance; ``None`` for none.
+        noise_floor: Smallest noise variance (standardised units).
+
+    Attributes:
+        params: Current hyperparameters ``[m, *kernel.params, log s2_noise]``.
+        num_fits: Calls of :meth:`fit`.
+        num_optimizations: Fits that optimised the hyperparameters.
+        X_train: Inputs of the last fit (after subsampling).
+        y_train: Standardised targets of the last fit.
+        y_mean: Offset of the standardisation, ``y = y_mean + y_scale * y_train``.
+        y_scale: Scale of the standardisation.
+    """
+
+    def __init__(
+        self,
+        *,
+        kernel: Kernel,
+        rng: np.random.Generator,
+        opt_nstarts: int = 2,
+        opt_maxiter: int = 50,
+        opt_skip_init_length: int = 150,
+        opt_skip_period: int = 1,
+        max_size_data_for_model: int | None = None,
+        noise_prior: GammaPrior | None = NOISE_PRIOR,
+        noise_floor: float = 1e-6,
+    ) -> None:
+        self.kernel = kernel
+        self.rng = rng
+        self.opt_nstarts = opt_nstarts
+        self.opt_maxiter = opt_maxiter
+        self.opt_skip_init_length = opt_skip_init_length
+        self.opt_skip_period = opt_skip_period
+        self.max_size_data_for_model = max_size_data_for_model
+        self.noise_prior = noise_prior
+        self.noise_floor = noise_floor
+        self.params = np.concatenate([[0.0], kernel.params, [math.log(1e-3)]])
+        self._bounds = np.vstack([[-10.0, 10.0], kernel.param_bounds(),
+                                  [math.log(noise_floor), math.log(10.0)]])
+        self.num_fits = 0
+        self.num_optimizations = 0
+        self._num_fits_beyond_init = 0
+        self.X_train = np.empty((0, kernel.dim))
+        self.y_train = np.empty(0)
+        self.y_mean, self.y_scale = 0.0, 1.0
+        self._posterior: GPPosterior | None = None
+
+    @property
+    def posterior(self) -> GPPosterior:
+        """Posterior of the last fit, in standardised units."""
+        if self._posterior is None:
+            raise RuntimeError("the model has not been fitted")
+        return self._posterior
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> None:
+        """Fit to inputs ``X`` (shape ``(n, dim)``) and targets ``y`` (lower is better)."""
+        X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+        if X.ndim != 2 or X.shape[1] != self.kernel.dim or y.shape != (X.shape[0],):
+            raise ValueError(f"expected X of shape (n, {self.kernel.dim}) and y of shape (n,), "
+                             f"got {X.shape} and {y.shape}")
+        if X.shape[0] == 0:
+            raise ValueError("cannot fit a GP to no data")
+        with single_threaded_blas():
+            self._fit(X, y)
+
+    def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
+        self.num_fits += 1
+        optimize = True
+        if X.shape[0] > self.opt_skip_init_length:
+            self._num_fits_beyond_init += 1
+            optimize = (self._num_fits_beyond_init - 1) % self.opt_skip_period == 0
+        X, y = self._subsample(X, y)
+        self.y_mean = float(np.mean(y))
+        std = float(np.std(y))
+        self.y_scale = std if std > 1e-12 * max(1.0, abs(self.y_mean)) else 1.0
+        self.X_train, self.y_train = X, (y - self.y_mean) / self.y_scale
+        if optimize:
+            self._optimize()
+        mean, kernel_params, log_noise = self._split(self.params)
+        self._posterior = GPPosterior(kernel=self.kernel.with_params(kernel_params), mean=mean,
+                                      noise=math.exp(log_noise), X=X, y=self.y_train)
+
+    def _subsample(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        size = self.max_size_data_for_model
+        if size is None or X.shape[0] <= size:
+            return X, y
+        order = np.argsort(y, kind="stable")
+        num_top = size // 2
+        rest = self.rng.choice(order[num_top:], size=size - num_top, replace=False)
+        keep = np.sort(np.concatenate([order[:num_top], rest]))
+        return X[keep], y[keep]
+
+    def _optimize(self) -> None:
+        self.num_optimizations += 1
+        lower, upper = self._bounds[:, 0], self._bounds[:, 1]
+        starts = [np.clip(self.params, lower, upper)]
+        for _ in range(self.opt_nstarts - 1):
+            start = self.rng.uniform(lower, upper)
+            start[0] = self.rng.uniform(-1.0, 1.0)
+            starts.append(start)
+        best_value, best_params = math.inf, self.params
+        for start in starts:
+            result = minimize(self.neg_log_posterior, start, jac=True, method="L-BFGS-B",
+                              bounds=self._bounds, options={"maxiter": self.opt_maxiter})
+            if np.isfinite(result.fun) and result.fun < best_value:
+                best_value, best_params = float(result.fun), result.x
+        self.params = np.asarray(best_params, dtype=float)
+
+    def _split(self, params: np.ndarray) -> tuple[float, np.ndarray, float]:
+        return float(params[0]), params[1:-1], float(params[-1])
+
+    def _negative_log_likelihood(
+        self, params: np.ndarray
+    ) -> tuple[float, Callable[[np.ndarray], np.ndarray], float, tuple[np.ndarray, bool],
+               np.ndarray]:
+        mean, kernel_params, log_noise = self._split(params)
+        noise = math.exp(log_noise)
+        gram, kernel_gradient = self.kernel.with_params(kernel_params).gram_with_param_gradient(
+            self.X_train)
+        K = gram.copy()  # the gradient function may still read the Gram matrix
+        K[np.diag_indices_from(K)] += noise
+        chol = cho_factor(K, lower=True, check_finite=False)
+        resid = self.y_train - mean
+        alpha = cho_solve(chol, resid, check_finite=False)
+        value = (0.5 * float(resid @ alpha) + float(np.sum(np.log(np.diag(chol[0]))))
+                 + 0.5 * len(resid) * _LOG_2PI)
+        return value, kernel_gradient, noise, chol, alpha
+
+    def log_marginal_likelihood(self, params: np.ndarray) -> float:
+        """``log p(y | params)`` of the standardised training data (no priors)."""
+        return -self._negative_log_likelihood(np.asarray(params, dtype=float))[0]
+
+    def neg_log_posterior(self, params: np.ndarray) -> tuple[float, np.ndarray]:
+        """``-(log p(y | params) + log p(params))`` on the training data, and its gradient.
+
+        This is what :meth:`fit` minimises. Where the covariance matrix cannot be factorised,
+        a large value and a zero gradient are returned, so the line search backs off.
+        """
+        try:
+            value, kernel_gradient, noise, chol, alpha = self._negative_log_likelihood(params)
+        except LinAlgError:
+            return 1e10, np.zeros_like(params)
+        # d(-log lik)/d theta = 1/2 tr((K^-1 - alpha alpha^T) dK/d theta)
+        n = len(alpha)
+        weights = 0.5 * (cho_solve(chol, np.eye(n), check_finite=False) - np.outer(alpha, alpha))
+        grad = np.concatenate([[-np.sum(alpha)], kernel_gradient(weights),
+                               [np.trace(weights) * noise]])
+        prior_value, prior_grad = self.kernel.with_params(params[1:-1]).log_prior()
+        value -= prior_value
+        grad[1:-1] -= prior_grad
+        if self.noise_prior is not None:
+            v, g = self.noise_prior.log_density(params[-1:])
+            value -= v
+            grad[-1] -= g[0]
+        return value, grad
+
+    def predict(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and variance of the latent function, in the units of the targets."""
+        mean, var = self.posterior.predict(np.asarray(Xs, dtype=float))
+        return self.y_mean + self.y_scale * mean, self.y_scale**2 * var

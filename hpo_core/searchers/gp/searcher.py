@@ -1,0 +1,271 @@
+"""Bayesian optimisation with a Gaussian process surrogate and expected improvement."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hpo_core import space as sp
+from hpo_core.searchers.base import Searcher
+
+if TYPE_CHECKING:
+    from hpo_core.searchers.gp.model import GPModel
+
+_MAP_REWARD = re.compile(r"^(?:(?P<offset>.+)_)?minus_x$")
+
+#: Best observed inputs added to the random candidates as starting points of local search.
+NUM_BEST_STARTS = 3
+#: Local searches per suggestion (from the best-scoring candidates).
+NUM_LOCAL_STARTS = 3
+#: Iteration limit of each local search.
+LOCAL_SEARCH_MAXITER = 50
+#: Draws to attempt before concluding that a finite space is exhausted.
+MAX_RETRIES = 100
+
+
+def parse_map_reward(map_reward: str) -> float:
+    """The offset ``a`` of ``map_reward``: ``"minus_x"`` -> 0, ``"<a>_minus_x"`` -> ``a``.
+
+    The internal criterion is ``a - metric``. Raises ValueError naming ``map_reward`` otherwise.
+    """
+    match = _MAP_REWARD.match(map_reward) if isinstance(map_reward, str) else None
+    offset = 0.0
+    if match is not None and match["offset"] is not None:
+        try:
+            offset = float(match["offset"])
+        except ValueError:
+            match = None
+    if match is None or not math.isfinite(offset):
+        raise ValueError(
+            f"map_reward must be 'minus_x' or '<a>_minus_x' with a finite number a (e.g. "
+            f"'1_minus_x'), got {map_reward!r}"
+        )
+    return offset
+
+
+def _check_int(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+class GPSearcher(Searcher):
+    """Bayesian optimisation: a GP surrogate (Matérn-5/2 ARD) and expected improvement.
+
+    The first ``max(num_init_random, len(points_to_evaluate))`` configs are the
+    ``points_to_evaluate``, then random ones; later configs maximise expected improvement of the
+    internal criterion (the metric for ``mode="min"``, ``map_reward`` of it for ``mode="max"``),
+    as long as some result has been observed (random until then). Configs suggested but not
+    yet observed are *pending*: the model is told that their outcome equals its posterior mean
+    there ("kriging believer"), which keeps the mean and removes uncertainty around them, so
+    parallel workers are not sent to the same spot. No config is suggested twice.
+
+    The data holds one value per trial: the one at the highest resource observed (the latest
+    one at equal resource), so the searcher also runs under multi-fidelity schedulers, where it
+    models the latest values of all trials alike. Non-finite values are ignored.
+
+    Args:
+        config_space: The configuration space.
+        metric: Name of the metric to optimise.
+        mode: ``"min"`` or ``"max"``.
+        rng: The generator all randomness comes from (random configs, candidates, restarts,
+            subsampling).
+        points_to_evaluate: Initial configs (see :class:`~hpo_core.searchers.base.Searcher`).
+        num_init_random: Number of initial configs, see above; default 3.
+        num_init_candidates: Random configs scored per suggestion; default 250.
+        opt_nstarts: Hyperparameter optimisation runs per fit; default 2.
+        opt_maxiter: Iteration limit of each such run; default 50.
+        opt_skip_init_length: Hyperparameters are refitted on every new observation up to this
+            many observations; default 150.
+        opt_skip_period: Beyond that, only on every ``opt_skip_period``-th one; default 1.
+        max_size_data_for_model: Fit the model to at most this many observations (half the best,
+            half drawn at random, see :class:`~hpo_core.searchers.gp.model.GPModel`); default
+            ``None`` (all).
+        map_reward: For ``mode="max"``: ``"minus_x"`` (default, criterion ``-metric``) or
+            ``"<a>_minus_x"`` (criterion ``a - metric``, e.g. ``"1_minus_x"``). Ignored for
+            ``mode="min"``.
+        restrict_configurations: If given, suggest only these configs (e.g. those a table
+            holds), each at most once: EI is computed for all not yet suggested and the best is
+            taken, without local search. Initial points not among them are dropped.
+        skip_local_optimization: Take the best-scoring candidate instead of climbing EI from
+            the best ones with L-BFGS-B; default False.
+
+    Raises:
+        ValueError: If an option is out of range (naming it).
+    """
+
+    wants_data = True
+
+    def __init__(
+        self,
+        config_space: Mapping[str, Any],
+        *,
+        metric: str,
+        mode: str,
+        rng: np.random.Generator,
+        points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
+        num_init_random: int = 3,
+        num_init_candidates: int = 250,
+        opt_nstarts: int = 2,
+        opt_maxiter: int = 50,
+        opt_skip_init_length: int = 150,
+        opt_skip_period: int = 1,
+        max_size_data_for_model: int | None = None,
+        map_reward: str | None = None,
+        restrict_configurations: Sequence[Mapping[str, Any]] | None = None,
+        skip_local_optimization: bool = False,
+    ) -> None:
+        super().__init__(
+            config_space, metric=metric, mode=mode, rng=rng, points_to_evaluate=points_to_evaluate
+        )
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+        self.num_init_random = _check_int("num_init_random", num_init_random, 0)
+        self.num_init_candidates = _check_int("num_init_candidates", num_init_candidates, 1)
+        if max_size_data_for_model is not None:
+            _check_int("max_size_data_for_model", max_size_data_for_model, 2)
+        self._offset = parse_map_reward("minus_x" if map_reward is None else map_reward)
+        self.skip_local_optimization = bool(skip_local_optimization)
+        self._encoder = sp.SpaceEncoder(self.config_space)
+        # scipy is imported here, not with the registry, so `import hpo_core` stays light.
+        from hpo_core.searchers.gp.kernels import Matern52
+        from hpo_core.searchers.gp.model import GPModel
+
+        self.model: GPModel = GPModel(
+            kernel=Matern52(dim=self._encoder.dim),
+            rng=rng,
+            opt_nstarts=_check_int("opt_nstarts", opt_nstarts, 1),
+            opt_maxiter=_check_int("opt_maxiter", opt_maxiter, 1),
+            opt_skip_init_length=_check_int("opt_skip_init_length", opt_skip_init_length, 0),
+            opt_skip_period=_check_int("opt_skip_period", opt_skip_period, 1),
+            max_size_data_for_model=max_size_data_for_model,
+        )
+        self._suggested: set[tuple[Any, ...]] = set()
+        self._num_suggested = 0
+        self._pending: dict[int, np.ndarray] = {}
+        #: trial_id -> (encoded config, criterion, resource)
+        self._data: dict[int, tuple[np.ndarray, float, int]] = {}
+        self._data_changed = False
+        self._size = 1
+        for domain in sp.hyperparameters(self.config_space).values():
+            card = domain.cardinality
+            self._size = self._size * card if card is not None and self._size else 0
+        self._table: list[dict[str, Any]] | None = None
+        self._table_X = np.empty((0, self._encoder.dim))
+        self._table_row: dict[tuple[Any, ...], int] = {}
+        self._available = np.zeros(0, dtype=bool)
+        if restrict_configurations is not None:
+            self._init_table(restrict_configurations)
+
+    def _init_table(self, configs: Sequence[Mapping[str, Any]]) -> None:
+        rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for c in configs:
+            config = sp.complete_config(self.config_space, c)
+            rows.setdefault(self._key(config), config)  # a table may repeat a config
+        if not rows:
+            raise ValueError("restrict_configurations must not be empty")
+        table = list(rows.values())
+        self._table = table
+        self._table_X = self._encoder.encode_many(table)
+        self._table_row = {key: i for i, key in enumerate(rows)}
+        self._available = np.ones(len(table), dtype=bool)
+        self._initial = type(self._initial)(c for c in self._initial if self._key(c) in
+                                            self._table_row)
+
+    def _key(self, config: Mapping[str, Any]) -> tuple[Any, ...]:
+        return sp.config_key(self.config_space, config)
+
+    def _is_new(self, config: Mapping[str, Any]) -> bool:
+        return self._key(config) not in self._suggested
+
+    def suggest(self, trial_id: int) -> dict[str, Any] | None:
+        config = None
+        while self._initial and config is None:
+            first = self._initial.popleft()
+            config = first if self._is_new(first) else None
+        if config is None:
+            config = self._suggest(trial_id)
+        if config is None:
+            return None
+        key = self._key(config)
+        self._suggested.add(key)
+        self._num_suggested += 1
+        self._pending[trial_id] = self._encoder.encode(config)
+        if self._table is not None and key in self._table_row:
+            self._available[self._table_row[key]] = False
+        return config
+
+    def _suggest(self, trial_id: int) -> dict[str, Any] | None:
+        if self._num_suggested < self.num_init_random or not self._data:
+            return self._random_config()
+        return self._bo_config()
+
+    def _random_config(self) -> dict[str, Any] | None:
+        if self._table is not None:
+            rows = np.flatnonzero(self._available)
+            return None if not len(rows) else self._table[int(self.rng.choice(rows))]
+        if self._size and len(self._suggested) >= self._size:
+            return None
+        for _ in range(MAX_RETRIES):
+            config = sp.sample_config(self.config_space, self.rng)
+            if self._is_new(config):
+                return config
+        return None
+
+    def _bo_config(self) -> dict[str, Any] | None:
+        from hpo_core.searchers.gp.model import single_threaded_blas
+
+        with single_threaded_blas():
+            return self._bo_config_single_threaded()
+
+    def _bo_config_single_threaded(self) -> dict[str, Any] | None:
+        from hpo_core.searchers.gp import acquisition as acq
+
+        if self._data_changed:
+            X = np.array([x for x, _, _ in self._data.values()])
+            y = np.array([v for _, v, _ in self._data.values()])
+            self.model.fit(X, y)
+            self._data_changed = False
+        real = self.model.posterior
+        pending = np.array(list(self._pending.values())).reshape(-1, self._encoder.dim)
+        posterior = real.fantasize(pending)
+        best = acq.incumbent(posterior)
+        if self._table is not None:
+            rows = np.flatnonzero(self._available)
+            if not len(rows):
+                return None
+            return self._table[rows[acq.select_from_table(posterior, self._table_X[rows],
+                                                          best=best)]]
+        if self._size and len(self._suggested) >= self._size:
+            return None
+        candidates = [sp.sample_config(self.config_space, self.rng)
+                      for _ in range(self.num_init_candidates)]
+        top = real.X[np.argsort(real.y, kind="stable")[:NUM_BEST_STARTS]]
+        config = acq.select_config(
+            posterior, encoder=self._encoder, best=best, candidates=candidates,
+            extra_starts=top, is_new=self._is_new,
+            num_local_starts=0 if self.skip_local_optimization else NUM_LOCAL_STARTS,
+            local_maxiter=LOCAL_SEARCH_MAXITER,
+        )
+        return config if config is not None else self._random_config()
+
+    def observe(
+        self, trial_id: int, config: Mapping[str, Any], resource: int, value: float,
+        *, is_rung: bool = True,
+    ) -> None:
+        self._pending.pop(trial_id, None)
+        if not math.isfinite(value):
+            return
+        previous = self._data.get(trial_id)
+        if previous is not None and previous[2] > resource:
+            return
+        criterion = float(value) if self.mode == "min" else self._offset - float(value)
+        self._data[trial_id] = (self._encoder.encode(config), criterion, resource)
+        self._data_changed = True
+
+    def on_trial_error(self, trial_id: int) -> None:
+        self._pending.pop(trial_id, None)
