@@ -38,7 +38,9 @@ SEED_METHODS = [
     "HYPERTUNE-INDEP", "HYPERTUNE4-INDEP", "HYPERTUNE-JOINT", "SYNCHB", "SYNCSH", "SYNCMOBSTER",
     "BOHB", "DEHB",
 ]
-LANDED = ["RS", "BO", "ASHA", "ASHA-STOP", "ASHA-PROM", "ASHA6-STOP", "PASHA", "ASHA-TANH", "ASHA-RELU"]
+LANDED = [
+    "RS", "BO", "ASHA", "ASHA-STOP", "ASHA-PROM", "ASHA6-STOP", "PASHA", "ASHA-TANH", "ASHA-RELU",
+]
 
 
 def arguments(space: dict[str, Any], **changes: Any) -> MethodArguments:
