@@ -1,7 +1,15 @@
 # hpo_core study workflow: benchmarks x methods x seeds -> per-seed results -> aggregates, plots.
 # Run: snakemake --cores 2        (study in config/config.yaml; --configfile for another)
+# Report: snakemake --report report.html        Profiles: --profile workflow/profiles/<name>
 
-configfile: "config/config.yaml"
+# A study given with --configfile replaces the default study instead of being merged into it
+# (no key, such as random_seed, leaks from config/config.yaml into another study).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"

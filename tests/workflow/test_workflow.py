@@ -1,18 +1,27 @@
-"""End to end through Snakemake: a tiny study, a no-op second run, bad configs."""
+"""End to end through Snakemake: a tiny study, reruns after a failure or a crash, the master
+seed, seed grouping, the report, bad configs and the shipped study configs."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
+from hpo_core.experiments.benchmarks import resolve_benchmarks
+
 ROOT = Path(__file__).resolve().parents[2]
+# Jobs call `python -m hpo_core`: the interpreter running the tests.
+ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
 
 
 def make_project(tmp_path: Path, config: dict[str, object]) -> Path:
@@ -22,18 +31,26 @@ def make_project(tmp_path: Path, config: dict[str, object]) -> Path:
             shutil.copytree(src, tmp_path / name)
         else:
             shutil.copy(src, tmp_path / name)
-    (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    write_config(tmp_path, config)
     return tmp_path
+
+
+def write_config(project: Path, config: dict[str, object]) -> None:
+    (project / "config").mkdir(exist_ok=True)
+    (project / "config" / "config.yaml").write_text(yaml.safe_dump(config))
 
 
 def snakemake(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "snakemake", "--cores", "2", *args],
-        cwd=project, capture_output=True, text=True, timeout=600,
-        # Jobs call `python -m hpo_core`: the interpreter running the tests.
-        env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"},
+        cwd=project, capture_output=True, text=True, timeout=600, env=ENV,
     )
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """The 'Job stats' table Snakemake prints before running: rule -> number of jobs."""
+    table = output.split("Job stats:", 1)[1].split("total", 1)[0]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
 
 
 TINY = {
@@ -54,39 +71,202 @@ def test_tiny_study_runs_end_to_end_and_second_run_does_nothing(tmp_path: Path) 
     for method in ("RS", "ASHA"):
         for seed in (0, 1):
             run = results / "synthetic" / method / str(seed)
-            assert (run / "metadata.json").exists()
+            assert json.loads((run / "metadata.json").read_text())["random_seed"] == 7
             df = pd.read_csv(run / "results.csv.zip")
             assert df["st_tuner_time"].max() <= 300
     aggregate = pd.read_parquet(results / "aggregate" / "synthetic.parquet")
     assert set(aggregate["method"]) == {"RS", "ASHA"}
     assert set(aggregate["seed"]) == {0, 1}
-    assert (results / "plots" / "synthetic-best-so-far.png").stat().st_size > 10_000
-    table = pd.read_csv(results / "plots" / "synthetic-final.csv")
+    assert aggregate.loc[aggregate["method"] == "ASHA", "num_at_level1"].max() > 0
+    assert aggregate.loc[aggregate["method"] == "RS", "num_at_level1"].isna().all()
+    plots = results / "plots"
+    assert (plots / "synthetic-best-so-far.png").stat().st_size > 10_000
+    assert (plots / "synthetic-rung-sizes.png").stat().st_size > 10_000
+    table = pd.read_csv(plots / "synthetic-final.csv")
     assert sorted(table["method"]) == ["ASHA", "RS"]
+    assert table["mean_rank"].sum() == pytest.approx(3.0)  # ranks 1 and 2 per seed
+    assert "mean_rank" in (plots / "synthetic-final.html").read_text()
+    assert yaml.safe_load((results / "study.yaml").read_text())["random_seed"] == 7
     second = snakemake(project)
     assert second.returncode == 0
     assert "Nothing to be done" in second.stdout + second.stderr
 
+    report = snakemake(project, "--report", "report.html")
+    assert report.returncode == 0, report.stderr
+    html = (project / "report.html").read_text()
+    for shown in ("synthetic-best-so-far.png", "synthetic-rung-sizes.png",
+                  "synthetic-final.html", "Best so far", "Rung sizes", "Final table",
+                  "Sizes of the rung levels", "mean rank over seeds", "Study"):
+        assert shown in html, shown
+
+
+def test_failed_seed_reruns_alone(tmp_path: Path) -> None:
+    project = make_project(tmp_path, {**TINY, "experiment_tag": "fail"})
+    results = project / "results" / "fail"
+    # A non-empty directory where ASHA seed 1 renames its results.csv.zip: that job fails for
+    # real (Snakemake leaves non-empty directories in place), the others do not.
+    blocker = results / "synthetic" / "ASHA" / "1" / "results.csv.zip"
+    (blocker / "in-the-way").mkdir(parents=True)
+    first = snakemake(project, "--keep-going")
+    assert first.returncode != 0
+    assert "Error in rule run_cheap" in first.stderr
+    assert "IsADirectoryError" in (results / "logs/run/synthetic/ASHA/1.log").read_text()
+    done = [results / "synthetic" / m / str(s) / "metadata.json"
+            for m, s in (("RS", 0), ("RS", 1), ("ASHA", 0))]
+    assert all(path.exists() for path in done)
+    assert not (results / "synthetic/ASHA/1/metadata.json").exists()
+    assert not (results / "aggregate").exists()  # incomplete results are never aggregated
+    assert not (results / "plots").exists()
+    mtimes = [path.stat().st_mtime_ns for path in done]
+
+    shutil.rmtree(blocker)
+    second = snakemake(project, "--keep-going")
+    assert second.returncode == 0, second.stderr
+    assert job_counts(second.stdout + second.stderr) == {
+        "run_cheap": 1, "aggregate": 1, "plot": 1, "all": 1,
+    }
+    ran = re.findall(r"wildcards: benchmark=(\w+), method=([\w-]+), seed=(\d+)", second.stderr)
+    assert ran == [("synthetic", "ASHA", "1")]
+    assert [path.stat().st_mtime_ns for path in done] == mtimes
+    aggregate = pd.read_parquet(results / "aggregate" / "synthetic.parquet")
+    assert len(aggregate.groupby(["method", "seed"])) == 4
+
+
+def test_killed_run_completes_with_rerun_incomplete(tmp_path: Path) -> None:
+    # ~1.5 s per run, so the kill lands while the first job is running.
+    config = {**TINY, "experiment_tag": "kill", "methods": ["ASHA"], "max_wallclock_time": 25_000}
+    project = make_project(tmp_path, config)
+    results = project / "results" / "kill"
+    aggregate = "results/kill/aggregate/synthetic.parquet"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "snakemake", "--cores", "1", aggregate], cwd=project, env=ENV,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    logs = results / "logs" / "run" / "synthetic" / "ASHA"
+    deadline = time.monotonic() + 60
+    while not (logs.exists() and any(logs.iterdir())) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)  # Snakemake and its job, like a lost node
+    proc.wait()
+    started = next(logs.iterdir()).stem
+    assert not (results / "synthetic" / "ASHA" / started / "metadata.json").exists()
+    assert any((project / ".snakemake" / "incomplete").iterdir())  # marked as incomplete
+
+    assert snakemake(project, "--unlock").returncode == 0  # the killed run's lock
+    rerun = snakemake(project, "--rerun-incomplete", aggregate)
+    assert rerun.returncode == 0, rerun.stderr
+    for seed in (0, 1):
+        meta = json.loads((results / "synthetic/ASHA" / str(seed) / "metadata.json").read_text())
+        assert meta["seed"] == seed
+        df = pd.read_csv(results / "synthetic/ASHA" / str(seed) / "results.csv.zip")
+        assert df["st_tuner_time"].max() > 20_000  # the whole budget, not a cut-off run
+    assert sorted(pd.read_parquet(project / aggregate)["seed"].unique()) == [0, 1]
+
+
+def test_master_seed_is_drawn_once_persisted_and_reused(tmp_path: Path) -> None:
+    config = {k: v for k, v in TINY.items() if k != "random_seed"}
+    config.update(experiment_tag="drawn", methods=["RS"], num_seeds=1, max_wallclock_time=100)
+    project = make_project(tmp_path, config)
+    results = project / "results" / "drawn"
+    runs = [f"results/drawn/synthetic/RS/{seed}/metadata.json" for seed in range(3)]
+    first = snakemake(project, runs[0])  # the runs only: aggregates and plots prove nothing here
+    assert first.returncode == 0, first.stderr
+    study = yaml.safe_load((results / "study.yaml").read_text())
+    seed = study["random_seed"]
+    assert f"random_seed: drew {seed}, persisted in results/drawn/study.yaml" in first.stderr
+    meta0 = json.loads((results / "synthetic/RS/0/metadata.json").read_text())
+    assert meta0["random_seed"] == seed
+    study_text = (results / "study.yaml").read_text()
+
+    # Second run: one more seed, and seed 0 recomputed from scratch; both use the same seed.
+    shutil.rmtree(results / "synthetic" / "RS" / "0")
+    write_config(project, {**config, "num_seeds": 2})
+    second = snakemake(project, *runs[:2])
+    assert second.returncode == 0, second.stderr
+    assert "drew" not in second.stderr
+    again0 = json.loads((results / "synthetic/RS/0/metadata.json").read_text())
+    meta1 = json.loads((results / "synthetic/RS/1/metadata.json").read_text())
+    assert again0["scheduler_random_seed"] == meta0["scheduler_random_seed"]
+    assert meta1["random_seed"] == seed
+    assert meta1["scheduler_random_seed"] != meta0["scheduler_random_seed"]
+    assert (results / "study.yaml").read_text() == study_text
+
+    # Giving the same seed is fine; another one is refused before any job.
+    write_config(project, {**config, "num_seeds": 2, "random_seed": seed})
+    assert "Nothing to be done" in snakemake(project, "-n", *runs[:2]).stdout
+    write_config(project, {**config, "num_seeds": 3, "random_seed": (seed + 1) % 2**32})
+    third = snakemake(project, *runs)
+    assert third.returncode != 0
+    assert f"config field 'random_seed' ({(seed + 1) % 2**32}) differs" in third.stderr
+    assert f"master seed {seed}" in third.stderr
+    assert not (results / "synthetic/RS/2").exists()
+    assert (results / "study.yaml").read_text() == study_text
+
+
+def test_cheap_seeds_share_a_cluster_job_expensive_ones_do_not(tmp_path: Path) -> None:
+    project = make_project(tmp_path, {**TINY, "methods": ["RS", "BO"], "num_seeds": 3})
+    # The Slurm profile's grouping, with the local executor standing in for the Slurm plugin
+    # (in a dry run Snakemake forms the group jobs a cluster executor would submit).
+    slurm = ("-n", "--profile", "workflow/profiles/slurm", "--executor", "local")
+    grouped = snakemake(project, *slurm)
+    assert grouped.returncode == 0, grouped.stderr
+    out = grouped.stdout
+    assert out.count("Group job seeds-synthetic-RS") == 1
+    assert len(re.findall(r"^ +rule run_cheap:", out, re.M)) == 3  # all inside that group
+    assert len(re.findall(r"^rule run_expensive:", out, re.M)) == 3  # BO: one job per seed
+    assert "Group job seeds-synthetic-BO" not in out
+    assert job_counts(out)["run_cheap"] == 3  # still one Snakemake job (and outputs) per seed
+
+    ungrouped = snakemake(project, "-n")  # no --group-components: one group job per seed
+    assert ungrouped.returncode == 0
+    assert ungrouped.stdout.count("Group job seeds-synthetic-RS") == 3
+
+    override = snakemake(project, *slurm, "--config", "expensive_methods=[]")
+    assert override.returncode == 0, override.stderr
+    assert override.stdout.count("Group job seeds-synthetic-BO") == 1
+    assert "rule run_expensive:" not in override.stdout
+
 
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("change", "messages"),
     [
-        ({"methods": ["RS", "NOPE"]}, "config field 'methods': unknown ['NOPE']"),
-        ({"benchmarks": ["fcnet-nope"]}, "config field 'benchmarks'"),
-        ({"fcnet_ordinal": "log"}, "fcnet_ordinal"),
-        ({"experiment_tag": "My_Tag"}, "experiment_tag"),
-        ({"num_seeds": -1}, "num_seeds"),
-        ({"random_seed": "seven"}, "random_seed"),
+        ({"methods": ["RS", "NOPE"]}, ["config field 'methods'", "NOPE"]),
+        ({"methods": ["RS", "MOBSTER", "BOHB"]},
+         ["config field 'methods'", "['MOBSTER', 'BOHB']", "not available yet"]),
+        ({"benchmarks": ["fcnet-nope"]}, ["config field 'benchmarks'", "fcnet-nope"]),
+        ({"fcnet_ordinal": "log"}, ["fcnet_ordinal", "nn-log"]),
+        ({"experiment_tag": "My_Tag"}, ["experiment_tag", "^[a-z0-9][a-z0-9-]*$"]),
+        ({"num_seeds": -1}, ["num_seeds", "minimum"]),
+        ({"random_seed": -7}, ["random_seed", "minimum"]),
+        ({"random_seed": "seven"}, ["random_seed", "not of type"]),
+        ({"methods": "RS"}, ["methods", "not of type 'array'"]),
+        ({"scale_max_wallclock_time": "yes"}, ["scale_max_wallclock_time", "boolean"]),
+        ({"max_size_data_for_model": 0}, ["max_size_data_for_model", "minimum"]),
+        ({"verbose": 2}, ["verbose", "[0, 1]"]),
+        ({"method_args": {"ASHA": 3}}, ["method_args", "not of type 'object'"]),
+        ({"method_args": {"PASHA": {}}},
+         ["config field 'method_args': not methods of the study: ['PASHA']"]),
+        ({"method_args": {"ASHA": {"grace_period": 3}}},
+         ["config field 'method_args.ASHA'", "grace_period", "scheduler_kwargs"]),
+        ({"expensive_methods": ["BO"]},
+         ["config field 'expensive_methods': not methods of the study: ['BO']",
+          "['ASHA', 'RS']"]),
+        ({"start_seed": 2}, ["config field 'start_seed' (2) must be below 'num_seeds' (2)"]),
+        ({"benchmarks": ["fcnet-protein"]},
+         ["method 'ASHA' is multi-fidelity but benchmark 'fcnet-protein'"]),
     ],
 )
 def test_bad_config_fails_before_any_job(
-    tmp_path: Path, change: dict[str, object], message: str
+    tmp_path: Path, change: dict[str, object], messages: list[str]
 ) -> None:
     project = make_project(tmp_path, {**TINY, **change})
     out = snakemake(project)
     assert out.returncode != 0
-    assert message in out.stdout + out.stderr
+    for message in messages:
+        assert message in out.stderr, message
+    assert "Building DAG of jobs" not in out.stderr
     assert not (project / "results").exists()
+    assert not (project / "resources").exists()
 
 
 def test_one_command_builds_one_blackbox(tmp_path: Path) -> None:
@@ -100,12 +280,41 @@ def test_one_command_builds_one_blackbox(tmp_path: Path) -> None:
     assert (project / "logs/blackboxes/convert/yahpo_lcbench/3945.log").exists()
 
 
-def test_multi_fidelity_method_on_final_values_only_fails_before_any_job(
-    tmp_path: Path,
-) -> None:
-    project = make_project(tmp_path, {**TINY, "benchmarks": ["fcnet-protein"]})
-    out = snakemake(project)
-    assert out.returncode != 0
-    assert "method 'ASHA' is multi-fidelity but benchmark 'fcnet-protein'" in out.stderr
-    assert not (project / "results").exists()
-    assert not (project / "resources").exists()
+STUDIES = sorted(p.name for p in (ROOT / "config" / "studies").glob("*.yaml"))
+#: Seed studies that cannot run yet, and the methods validation must name.
+NOT_YET = {
+    "fcnet-seed001.yaml": ["MOBSTER", "MOBSTER-TANH", "MOBSTER-RELU"],
+    "nas201-seed003.yaml": ["MOBSTER-JOINT", "HYPERTUNE4-INDEP", "SYNCMOBSTER", "BOHB", "DEHB"],
+}
+
+
+def test_the_seed_studies_and_their_twins_are_shipped() -> None:
+    assert STUDIES == ["fcnet-rs-twin.yaml", "fcnet-seed001.yaml", "lcbench-seed001-twin.yaml",
+                       "nas201-seed003.yaml", "yahpo-seed003-twin.yaml"]
+
+
+@pytest.mark.parametrize("study", ["config.yaml", *(f"studies/{name}" for name in STUDIES)])
+def test_study_config_validates(tmp_path: Path, study: str) -> None:
+    project = make_project(tmp_path, {})
+    shutil.copytree(ROOT / "config", project / "config", dirs_exist_ok=True)
+    config = yaml.safe_load((ROOT / "config" / study).read_text())
+    out = snakemake(project, "-n", "--configfile", f"config/{study}")
+    if Path(study).name in NOT_YET:
+        assert out.returncode != 0
+        error = out.stdout + out.stderr
+        assert "config field 'methods'" in error
+        assert "not available yet" in error
+        for method in NOT_YET[Path(study).name]:
+            assert repr(method) in error
+        assert not (project / "results").exists()
+        return
+    assert out.returncode == 0, out.stderr
+    counts = job_counts(out.stdout)
+    benchmarks = resolve_benchmarks(config["benchmarks"])
+    runs = counts.get("run_cheap", 0) + counts.get("run_expensive", 0)
+    assert runs == len(benchmarks) * len(config["methods"]) * config["num_seeds"]
+    assert counts["plot"] == len(benchmarks)
+    persisted = yaml.safe_load(
+        (project / "results" / config["experiment_tag"] / "study.yaml").read_text()
+    )
+    assert persisted["random_seed"] == config.get("random_seed", persisted["random_seed"])

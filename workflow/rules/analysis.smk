@@ -1,4 +1,5 @@
-# Aggregate all seeds of a benchmark, then plot and tabulate.
+# Aggregate all seeds of a benchmark, then plot and tabulate. Only complete runs are read: the
+# aggregate depends on each run's metadata.json, which the launcher writes last.
 
 
 rule aggregate:
@@ -14,6 +15,8 @@ rule aggregate:
         "python -m hpo_core aggregate --runs {params.runs} --output {output} > {log} 2>&1"
 
 
+# `hpo-core plot` draws every figure of a benchmark: the best-so-far plot it is given, and
+# next to it <benchmark>-rung-sizes.png and <benchmark>-final.html (the table for the report).
 rule plot:
     input:
         f"{RESULTS}/{TAG}/aggregate/{{benchmark}}.parquet",
@@ -22,6 +25,19 @@ rule plot:
             f"{RESULTS}/{TAG}/plots/{{benchmark}}-best-so-far.png",
             caption="../report/best_so_far.rst",
             category="Best so far",
+            labels={"benchmark": "{benchmark}", "figure": "best so far"},
+        ),
+        rung_sizes=report(
+            f"{RESULTS}/{TAG}/plots/{{benchmark}}-rung-sizes.png",
+            caption="../report/rung_sizes.rst",
+            category="Rung sizes",
+            labels={"benchmark": "{benchmark}", "figure": "rung sizes"},
+        ),
+        table_html=report(
+            f"{RESULTS}/{TAG}/plots/{{benchmark}}-final.html",
+            caption="../report/final_table.rst",
+            category="Final table",
+            labels={"benchmark": "{benchmark}", "table": "final values and ranks"},
         ),
         table=f"{RESULTS}/{TAG}/plots/{{benchmark}}-final.csv",
     log:

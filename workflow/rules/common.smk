@@ -1,31 +1,58 @@
-# Config validation (schema + registries) and target lists. Runs before any job starts.
+# Config validation (schema + registries), the study's master seed and target lists. Everything
+# here runs when the Snakefile is read, so a bad config fails before any job starts.
+import os
+import secrets
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
 from snakemake.utils import validate
 
+from hpo_core.experiments import methods as method_registry
 from hpo_core.experiments.benchmarks import (
     BENCHMARK_FAMILIES,
     BENCHMARKS,
     get_benchmark,
     resolve_benchmarks,
 )
-from hpo_core.experiments.methods import METHODS, check_method_fits_benchmark
 
 validate(config, schema="../schemas/config.schema.yaml")
 
 
-def _check_names(field, given, allowed):
+def _check_names(field, given, allowed, problem="unknown"):
     unknown = [name for name in given if name not in allowed]
     if unknown:
         raise ValueError(
-            f"config field '{field}': unknown {unknown}; allowed values: {sorted(allowed)}"
+            f"config field '{field}': {problem} {unknown}; allowed values: {sorted(allowed)}"
         )
 
 
+def _registry_check(field, check, *args):
+    """Run a registry check, reporting its ValueError under the config field's name."""
+    try:
+        check(*args)
+    except ValueError as err:
+        raise ValueError(f"config field '{field}': {err}") from None
+
+
 _check_names("benchmarks", config["benchmarks"], [*BENCHMARKS, *BENCHMARK_FAMILIES])
-_check_names("methods", config["methods"], METHODS)
+_registry_check("methods", method_registry.validate_methods, config["methods"])
+_check_names("method_args", config["method_args"], config["methods"],
+             "not methods of the study:")
+for _method, _overrides in config["method_args"].items():
+    _registry_check(f"method_args.{_method}", method_registry.check_method_args, _overrides)
+if config["expensive_methods"] is None:  # seed 001: model-based methods, one job per seed
+    config["expensive_methods"] = [
+        m for m in config["methods"] if method_registry.is_expensive_method(m)
+    ]
+_check_names("expensive_methods", config["expensive_methods"], config["methods"],
+             "not methods of the study:")
 BENCHMARK_NAMES = resolve_benchmarks(config["benchmarks"])
 for _benchmark in BENCHMARK_NAMES:
     for _method in config["methods"]:
-        check_method_fits_benchmark(_method, get_benchmark(_benchmark))
+        method_registry.check_method_fits_benchmark(_method, get_benchmark(_benchmark))
 if config["start_seed"] >= config["num_seeds"]:
     raise ValueError(
         f"config field 'start_seed' ({config['start_seed']}) must be below "
@@ -36,6 +63,67 @@ RESULTS = config["results_dir"]
 BLACKBOX_STORE = config["blackbox_store"]
 TAG = config["experiment_tag"]
 SEEDS = list(range(config["start_seed"], config["num_seeds"]))
+STUDY_FILE = Path(RESULTS) / TAG / "study.yaml"
+
+
+def _persisted_seed():
+    if not STUDY_FILE.exists():
+        return None
+    seed = (yaml.safe_load(STUDY_FILE.read_text()) or {}).get("random_seed")
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise ValueError(f"{STUDY_FILE}: 'random_seed' must be an integer in [0, 2**32)")
+    return seed
+
+
+def _persist_seed(seed, source):
+    """Write the study file unless one exists (it is never overwritten); the seed it holds."""
+    STUDY_FILE.parent.mkdir(parents=True, exist_ok=True)
+    record = {"experiment_tag": TAG, "random_seed": seed, "source": source,
+              "created": datetime.now(UTC).isoformat(timespec="seconds")}
+    fd, tmp = tempfile.mkstemp(dir=STUDY_FILE.parent, prefix=".study-", suffix=".yaml")
+    try:
+        with os.fdopen(fd, "w") as f:
+            yaml.safe_dump(record, f, sort_keys=False)
+        os.link(tmp, STUDY_FILE)  # atomic; fails if another run persisted a seed first
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(tmp)
+    return _persisted_seed()
+
+
+def master_random_seed():
+    """The study's master seed: persisted with the study on first use, read back afterwards.
+
+    Every reading of the Snakefile (later runs, reruns, reports, jobs on cluster nodes) gets
+    the same seed; a config seed that differs from the persisted one is an error, so one
+    study never mixes seeds.
+    """
+    given = config["random_seed"]
+    seed = _persisted_seed()
+    if seed is None and not workflow.is_main_process:
+        # Inside a job the main process has persisted the seed already; never draw here.
+        if given is None:
+            raise ValueError(f"no master seed: {STUDY_FILE} is missing on this node")
+        return given
+    if seed is None:
+        if given is None:
+            seed = _persist_seed(secrets.randbits(32), "drawn")
+            print(f"random_seed: drew {seed}, persisted in {STUDY_FILE}", file=sys.stderr)
+        else:
+            seed = _persist_seed(given, "config")
+    elif given is None and workflow.is_main_process:
+        print(f"random_seed: {seed}, persisted in {STUDY_FILE}", file=sys.stderr)
+    if given is not None and given != seed:
+        raise ValueError(
+            f"config field 'random_seed' ({given}) differs from the master seed {seed} of "
+            f"study '{TAG}' persisted in {STUDY_FILE}; use random_seed: {seed} (or leave it "
+            "out), or start a new study with another experiment_tag"
+        )
+    return seed
+
+
+RANDOM_SEED = config["random_seed"] = master_random_seed()  # the report shows it
 
 
 def run_dirs(benchmark):
@@ -43,8 +131,10 @@ def run_dirs(benchmark):
 
 
 def all_targets():
-    return [f"{RESULTS}/{TAG}/plots/{b}-best-so-far.png" for b in BENCHMARK_NAMES] + [
-        f"{RESULTS}/{TAG}/plots/{b}-final.csv" for b in BENCHMARK_NAMES
+    return [
+        f"{RESULTS}/{TAG}/plots/{b}-{kind}"
+        for b in BENCHMARK_NAMES
+        for kind in ("best-so-far.png", "rung-sizes.png", "final.csv", "final.html")
     ]
 
 

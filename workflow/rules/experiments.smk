@@ -1,32 +1,53 @@
-# One job per benchmark x method x seed, so a failed seed reruns alone.
+# One job per benchmark x method x seed, so a failed seed reruns alone. On cluster executors the
+# seeds of a cheap method share a cluster job (group "seeds-{benchmark}-{method}", sized by
+# --group-components, see workflow/profiles/slurm); expensive methods get one cluster job per seed.
+import json
+import re
+import shlex
+
+EXPENSIVE = [m for m in config["methods"] if m in config["expensive_methods"]]
+CHEAP = [m for m in config["methods"] if m not in config["expensive_methods"]]
+RUN_DIR = f"{RESULTS}/{TAG}/{{benchmark}}/{{method}}/{{seed}}"
+
+
+def _alternatives(names):
+    """Regex matching exactly these names (longest first), or nothing if there are none."""
+    return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) or "(?!)"
 
 
 def _optional_args(wildcards):
+    """Flags for the config keys that are set; a job's flags depend only on its own method."""
     args = []
-    if config.get("n_workers"):
-        args.append(f"--n_workers {config['n_workers']}")
-    if config.get("max_wallclock_time"):
-        args.append(f"--max_wallclock_time {config['max_wallclock_time']}")
-    if config.get("restrict_configurations"):
-        args.append("--restrict_configurations 1")
-    if config.get("fcnet_ordinal"):
-        args.append(f"--fcnet_ordinal {config['fcnet_ordinal']}")
+    for key in ("n_workers", "max_wallclock_time", "max_size_data_for_model"):
+        if config[key] is not None:
+            args.append(f"--{key} {config[key]}")
+    # Flags at their default are left out, so adding a key to a study reruns nothing.
+    for key in ("restrict_configurations", "scale_max_wallclock_time", "verbose"):
+        if config[key]:
+            args.append(f"--{key} 1")
+    if not config["use_long_tuner_name_prefix"]:
+        args.append("--use_long_tuner_name_prefix 0")
+    args.append(f"--fcnet_ordinal {config['fcnet_ordinal']}")
+    overrides = config["method_args"].get(wildcards.method)
+    if overrides:
+        args.append("--method_args " + shlex.quote(json.dumps({wildcards.method: overrides})))
     return " ".join(args)
 
 
-rule run_experiment:
+rule run_expensive:
     input:
         blackbox_input,
     output:
-        results=f"{RESULTS}/{TAG}/{{benchmark}}/{{method}}/{{seed}}/results.csv.zip",
-        metadata=f"{RESULTS}/{TAG}/{{benchmark}}/{{method}}/{{seed}}/metadata.json",
+        results=f"{RUN_DIR}/results.csv.zip",
+        metadata=f"{RUN_DIR}/metadata.json",
     log:
         f"{RESULTS}/{TAG}/logs/run/{{benchmark}}/{{method}}/{{seed}}.log",
     wildcard_constraints:
+        method=_alternatives(EXPENSIVE),
         seed=r"\d+",
     params:
         tag=TAG,
-        random_seed=config["random_seed"],
+        random_seed=RANDOM_SEED,
         results_dir=RESULTS,
         store=BLACKBOX_STORE,
         optional=_optional_args,
@@ -36,3 +57,11 @@ rule run_experiment:
         " --num_seeds $(({wildcards.seed} + 1)) --random_seed {params.random_seed}"
         " --results_dir {params.results_dir} --blackbox_store {params.store}"
         " {params.optional} > {log} 2>&1"
+
+
+use rule run_expensive as run_cheap with:
+    group:
+        "seeds-{benchmark}-{method}"
+    wildcard_constraints:
+        method=_alternatives(CHEAP),
+        seed=r"\d+",

@@ -1,0 +1,54 @@
+"""The figures and tables the workflow's plot rule declares, from hand-made aggregates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hpo_core.experiments.analysis import (
+    companion_paths,
+    plot_benchmark,
+    rung_sizes_on_grid,
+)
+
+
+def aggregate(with_rungs: bool) -> pd.DataFrame:
+    rows = []
+    for method in ("RS", "ASHA"):
+        for seed in (0, 1):
+            for step, time in enumerate((10.0, 20.0, 30.0)):
+                row = {"benchmark": "b", "method": method, "seed": seed, "trial_id": step,
+                       "st_tuner_time": time, "metric": "error", "mode": "min",
+                       "best": 1.0 / (step + 1 + seed)}
+                if with_rungs and method == "ASHA":
+                    row["num_at_level1"] = (step + 1) * (seed + 1)
+                    row["num_at_level3"] = step
+                rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_rung_sizes_skip_methods_without_levels_and_start_at_zero() -> None:
+    sizes = rung_sizes_on_grid(aggregate(with_rungs=True), np.array([5.0, 10.0, 25.0]))
+    assert set(sizes["method"]) == {"ASHA"}
+    level1 = sizes[sizes["level"] == 1].groupby("time")["size"].mean()
+    # before the first record 0; then seeds 0 and 1 hold 1 and 2, later 2 and 4
+    assert level1.to_dict() == {5.0: 0.0, 10.0: 1.5, 25.0: 3.0}
+    assert sorted(sizes["level"].unique()) == [1, 3]
+    assert rung_sizes_on_grid(aggregate(with_rungs=False), np.array([5.0])).empty
+
+
+def test_plot_writes_the_declared_outputs_also_without_rung_columns(tmp_path: Path) -> None:
+    for with_rungs in (True, False):
+        png = tmp_path / f"b{with_rungs}-best-so-far.png"
+        plot_benchmark(aggregate(with_rungs), png, title="b")
+        others = companion_paths(png)
+        assert others == {
+            "rung_sizes": tmp_path / f"b{with_rungs}-rung-sizes.png",
+            "final_html": tmp_path / f"b{with_rungs}-final.html",
+        }
+        assert png.stat().st_size > 10_000
+        assert others["rung_sizes"].stat().st_size > 5_000
+        table = others["final_html"].read_text()
+        assert "<table" in table and "mean_rank" in table and "ASHA" in table
