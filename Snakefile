@@ -1,6 +1,6 @@
 # hpo_core study workflow: benchmarks x methods x seeds -> per-seed results -> aggregates, plots.
 # Run: snakemake --cores 2        (study in config/config.yaml; --configfile for another)
-# Report: snakemake --report report.html        Profiles: --profile workflow/profiles/<name>
+# Report: snakemake --report report.html        Profiles: --profile profiles/<name>
 
 # A study given with --configfile replaces the default study instead of being merged into it
 # (no key, such as random_seed, leaks from config/config.yaml into another study).

@@ -54,6 +54,7 @@ def main() -> int:
         project.mkdir()
         shutil.copy(ROOT / "Snakefile", project / "Snakefile")
         shutil.copytree(ROOT / "workflow", project / "workflow")
+        shutil.copytree(ROOT / "profiles", project / "profiles")
         (project / "config").mkdir()
         config = {"experiment_tag": "overhead", "random_seed": 2465497701,
                   "benchmarks": DATASETS, "methods": METHODS, "num_seeds": args.seeds}

@@ -10,6 +10,7 @@ once before anything runs, so that bad input fails early; :func:`run_experiment`
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -18,6 +19,7 @@ import platform
 import re
 import tempfile
 import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -154,6 +156,7 @@ def tuner_name(experiment: Experiment, *, now: datetime | None = None) -> str:
     return f"{prefix}-{stamp}-{digest[:3]}"
 
 
+@functools.cache
 def package_versions() -> dict[str, str]:
     """Versions of Python and of :data:`VERSIONED_PACKAGES` that are installed."""
     versions = {"python": platform.python_version()}
@@ -181,16 +184,48 @@ class RungSizes:
         return {f"num_at_level{i.level}": i.num_entries for i in info()}
 
 
+#: Blackboxes a process keeps for later runs (a sequence of runs, a warm workflow worker).
+BLACKBOX_CACHE_SIZE = 2
+_blackbox_cache: OrderedDict[tuple[Any, ...], Blackbox] = OrderedDict()
+
+
 def load_benchmark_blackbox(
     benchmark: SurrogateBenchmark, *, store: Path | None, restrict_configurations: bool
 ) -> Blackbox:
-    """The benchmark's blackbox, with its surrogate attached unless configs are restricted."""
+    """The benchmark's blackbox, with its surrogate attached unless configs are restricted.
+
+    The last :data:`BLACKBOX_CACHE_SIZE` blackboxes loaded from files are kept and returned
+    again while their file is unchanged (same size and modification time). Runs only read
+    them: queries are answered the same whether a blackbox is fresh or reused.
+    """
     if not isinstance(benchmark.blackbox, str):
         return benchmark.blackbox()
-    from hpo_core.blackboxes.repository import load_blackbox
+    from hpo_core.blackboxes.repository import blackbox_file, load_blackbox
+
+    path = blackbox_file(benchmark.blackbox, store)
+    key = None
+    if path.exists():
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, benchmark.surrogate,
+               json.dumps(benchmark.surrogate_kwargs, sort_keys=True), restrict_configurations)
+        if key in _blackbox_cache:
+            _blackbox_cache.move_to_end(key)
+            return _blackbox_cache[key]
+    blackbox = _with_surrogate(
+        load_blackbox(benchmark.blackbox, store=store), benchmark, restrict_configurations
+    )
+    if key is not None:
+        _blackbox_cache[key] = blackbox
+        while len(_blackbox_cache) > BLACKBOX_CACHE_SIZE:
+            _blackbox_cache.popitem(last=False)
+    return blackbox
+
+
+def _with_surrogate(
+    blackbox: Blackbox, benchmark: SurrogateBenchmark, restrict_configurations: bool
+) -> Blackbox:
     from hpo_core.blackboxes.tabular import TabularBlackbox
 
-    blackbox = load_blackbox(benchmark.blackbox, store=store)
     if benchmark.surrogate == "knn" and isinstance(blackbox, TabularBlackbox) and not (
         restrict_configurations
     ):
@@ -471,7 +506,7 @@ def run_experiment(
         "num_trials_started": summary.num_trials_started,
         "num_results": summary.num_results,
         "real_seconds": time.perf_counter() - tic,
-        "versions": package_versions(),
+        "versions": dict(package_versions()),
         "start_time": started.isoformat(),
         "end_time": datetime.now(UTC).isoformat(),
     }

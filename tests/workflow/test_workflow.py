@@ -25,7 +25,7 @@ ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']
 
 
 def make_project(tmp_path: Path, config: dict[str, object]) -> Path:
-    for name in ("Snakefile", "workflow"):
+    for name in ("Snakefile", "workflow", "profiles"):
         src = ROOT / name
         if src.is_dir():
             shutil.copytree(src, tmp_path / name)
@@ -207,7 +207,7 @@ def test_cheap_seeds_share_a_cluster_job_expensive_ones_do_not(tmp_path: Path) -
     project = make_project(tmp_path, {**TINY, "methods": ["RS", "BO"], "num_seeds": 3})
     # The Slurm profile's grouping, with the local executor standing in for the Slurm plugin
     # (in a dry run Snakemake forms the group jobs a cluster executor would submit).
-    slurm = ("-n", "--profile", "workflow/profiles/slurm", "--executor", "local")
+    slurm = ("-n", "--profile", "profiles/slurm", "--executor", "local")
     grouped = snakemake(project, *slurm)
     assert grouped.returncode == 0, grouped.stderr
     out = grouped.stdout

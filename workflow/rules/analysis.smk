@@ -11,8 +11,8 @@ rule aggregate:
         f"{RESULTS}/{TAG}/logs/aggregate/{{benchmark}}.log",
     params:
         runs=lambda wc: run_dirs(wc.benchmark),
-    shell:
-        "python -m hpo_core aggregate --runs {params.runs} --output {output} > {log} 2>&1"
+    run:
+        hpo_core_job(["aggregate", "--runs", *params.runs, "--output", output[0]], log)
 
 
 # `hpo-core plot` draws every figure of a benchmark: the best-so-far plot it is given, and
@@ -42,6 +42,8 @@ rule plot:
         table=f"{RESULTS}/{TAG}/plots/{{benchmark}}-final.csv",
     log:
         f"{RESULTS}/{TAG}/logs/plot/{{benchmark}}.log",
-    shell:
-        "python -m hpo_core plot --aggregate {input} --plot {output.plot}"
-        " --table {output.table} > {log} 2>&1"
+    run:
+        hpo_core_job(
+            ["plot", "--aggregate", input[0], "--plot", output.plot, "--table", output.table],
+            log,
+        )

@@ -142,3 +142,15 @@ def blackbox_input(wildcards):
     """The blackbox file a benchmark's runs read (none for blackboxes made in code)."""
     name = get_benchmark(wildcards.benchmark).blackbox_name
     return [f"{BLACKBOX_STORE}/{name}.h5"] if name else []
+
+
+def hpo_core_job(argv, log):
+    """Run `hpo-core <argv>` for a job, its output in the job's log (the command heads it).
+
+    When Snakemake runs jobs in this process (local runs, `force-use-threads` in the default
+    profile), the command goes to warm worker processes that have the library imported and keep
+    blackboxes loaded; in a job process of its own (cluster node, spawned job) it runs there.
+    """
+    from hpo_core.experiments.jobs import run_cli_job
+
+    run_cli_job(argv, log=log[0], workers=workflow.cores if workflow.is_main_process else None)

@@ -1,9 +1,8 @@
 # One job per benchmark x method x seed, so a failed seed reruns alone. On cluster executors the
 # seeds of a cheap method share a cluster job (group "seeds-{benchmark}-{method}", sized by
-# --group-components, see workflow/profiles/slurm); expensive methods get one cluster job per seed.
+# --group-components, see profiles/slurm); expensive methods get one cluster job per seed.
 import json
 import re
-import shlex
 
 EXPENSIVE = [m for m in config["methods"] if m in config["expensive_methods"]]
 CHEAP = [m for m in config["methods"] if m not in config["expensive_methods"]]
@@ -20,18 +19,18 @@ def _optional_args(wildcards):
     args = []
     for key in ("n_workers", "max_wallclock_time", "max_size_data_for_model"):
         if config[key] is not None:
-            args.append(f"--{key} {config[key]}")
+            args += [f"--{key}", config[key]]
     # Flags at their default are left out, so adding a key to a study reruns nothing.
     for key in ("restrict_configurations", "scale_max_wallclock_time", "verbose"):
         if config[key]:
-            args.append(f"--{key} 1")
+            args += [f"--{key}", 1]
     if not config["use_long_tuner_name_prefix"]:
-        args.append("--use_long_tuner_name_prefix 0")
-    args.append(f"--fcnet_ordinal {config['fcnet_ordinal']}")
+        args += ["--use_long_tuner_name_prefix", 0]
+    args += ["--fcnet_ordinal", config["fcnet_ordinal"]]
     overrides = config["method_args"].get(wildcards.method)
     if overrides:
-        args.append("--method_args " + shlex.quote(json.dumps({wildcards.method: overrides})))
-    return " ".join(args)
+        args += ["--method_args", json.dumps({wildcards.method: overrides})]
+    return args
 
 
 rule run_expensive:
@@ -51,12 +50,15 @@ rule run_expensive:
         results_dir=RESULTS,
         store=BLACKBOX_STORE,
         optional=_optional_args,
-    shell:
-        "python -m hpo_core run --experiment_tag {params.tag} --benchmark {wildcards.benchmark}"
-        " --method {wildcards.method} --start_seed {wildcards.seed}"
-        " --num_seeds $(({wildcards.seed} + 1)) --random_seed {params.random_seed}"
-        " --results_dir {params.results_dir} --blackbox_store {params.store}"
-        " {params.optional} > {log} 2>&1"
+    run:
+        hpo_core_job(
+            ["run", "--experiment_tag", params.tag, "--benchmark", wildcards.benchmark,
+             "--method", wildcards.method, "--start_seed", wildcards.seed,
+             "--num_seeds", int(wildcards.seed) + 1, "--random_seed", params.random_seed,
+             "--results_dir", params.results_dir, "--blackbox_store", params.store,
+             *params.optional],
+            log,
+        )
 
 
 use rule run_expensive as run_cheap with:

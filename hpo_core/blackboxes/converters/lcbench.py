@@ -66,7 +66,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from hpo_core import space as sp
 from hpo_core.blackboxes.safe_pickle import sha256_of
@@ -322,6 +321,8 @@ def convert(dataset: str, files: Mapping[str, str | Path]) -> TabularBlackbox:
         raise ValueError(f"files lacks inputs {missing} of LCBench dataset {dataset!r}")
     config_path, results_path = (Path(files[p]) for p in paths[:2])
 
+    import pandas as pd  # only converting needs it, not the benchmark registry
+
     space = config_space()
     configs = pd.read_parquet(config_path).sort_index()
     trials = configs.index.to_numpy()
@@ -370,6 +371,8 @@ def _read_curves(path: Path, trials: np.ndarray, keys: list[str]) -> np.ndarray:
     Raises:
         ValueError: If the index is not every ``(trial, epoch)`` pair, epochs ``0..51``.
     """
+    import pandas as pd
+
     metrics = pd.read_parquet(path, columns=keys).sort_index()
     index = metrics.index
     expected = pd.MultiIndex.from_product(
