@@ -227,12 +227,55 @@ def test_cheap_seeds_share_a_cluster_job_expensive_ones_do_not(tmp_path: Path) -
     assert "rule run_expensive:" not in override.stdout
 
 
+SLURM_START = ROOT.parent / "shared" / "tools" / "slurm-local" / "start.sh"
+
+
+@pytest.fixture(scope="module")
+def slurm_partition() -> str:
+    """A real single-node Slurm cluster (munged, slurmctld, slurmd), started if not running."""
+    assert SLURM_START.is_file(), f"{SLURM_START} is needed to start a Slurm cluster"
+    started = subprocess.run(["bash", str(SLURM_START)], capture_output=True, text=True,
+                             timeout=900)
+    assert started.returncode == 0, started.stdout + started.stderr
+    return "debug"
+
+
+def test_study_runs_on_slurm_with_the_seeds_of_a_cheap_method_in_one_job(
+    tmp_path: Path, slurm_partition: str
+) -> None:
+    project = make_project(tmp_path, {**TINY, "experiment_tag": "slurm"})
+    done = snakemake(
+        project, "--profile", "profiles/slurm", "--default-resources",
+        f"slurm_partition={slurm_partition}", "runtime=10", "mem_mb=1000", "cpus_per_task=1",
+        "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2",
+        "--latency-wait", "5",
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    log = done.stdout + done.stderr
+    submitted = dict(re.findall(
+        r"submitted with SLURM jobid (\d+) \(log: .*/slurm_logs/(\S+?)/", log))
+    # The two seeds of each method share one Slurm job; aggregate and plot get one each.
+    assert sorted(submitted.values()) == [
+        "group_seeds-synthetic-ASHA_run_cheap", "group_seeds-synthetic-RS_run_cheap",
+        "rule_aggregate", "rule_plot",
+    ]
+    for slurm_job in submitted:  # Slurm itself ran them
+        shown = subprocess.run(["scontrol", "show", "job", slurm_job], capture_output=True,
+                               text=True)
+        assert "JobState=COMPLETED" in shown.stdout, shown.stdout + shown.stderr
+    results = project / "results" / "slurm"
+    for method in ("RS", "ASHA"):
+        for seed in (0, 1):
+            assert (results / "synthetic" / method / str(seed) / "metadata.json").exists()
+    assert (results / "plots" / "synthetic-best-so-far.png").stat().st_size > 10_000
+
+
 @pytest.mark.parametrize(
     ("change", "messages"),
     [
         ({"methods": ["RS", "NOPE"]}, ["config field 'methods'", "NOPE"]),
-        ({"methods": ["RS", "MOBSTER", "BOHB"]},
-         ["config field 'methods'", "['MOBSTER', 'BOHB']", "not available yet"]),
+        ({"methods": ["RS", "SYNCMOBSTER", "BOHB"]},
+         ["config field 'methods'", "['SYNCMOBSTER', 'BOHB']", "not available yet"]),
         ({"benchmarks": ["fcnet-nope"]}, ["config field 'benchmarks'", "fcnet-nope"]),
         ({"fcnet_ordinal": "log"}, ["fcnet_ordinal", "nn-log"]),
         ({"experiment_tag": "My_Tag"}, ["experiment_tag", "^[a-z0-9][a-z0-9-]*$"]),
