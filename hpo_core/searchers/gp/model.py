@@ -20,6 +20,7 @@ from contextlib import contextmanager
 
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve, solve_triangular
+from scipy.linalg.lapack import dpotri
 from scipy.optimize import minimize
 from threadpoolctl import ThreadpoolController
 
@@ -64,6 +65,16 @@ def _cholesky(K: np.ndarray) -> tuple[np.ndarray, bool]:
     raise LinAlgError("covariance matrix is not positive definite, even with jitter")
 
 
+def cholesky_inverse(L: np.ndarray) -> np.ndarray:
+    """``(L L^T)^-1`` from a lower Cholesky factor ``L`` (LAPACK ``potri``: a third of the work
+    of solving against the identity). Only ``L``'s lower triangle is read."""
+    inv, info = dpotri(L, lower=1)
+    if info != 0:
+        raise LinAlgError(f"potri failed with info={info}")
+    inv = np.tril(inv)  # potri leaves the upper triangle as it was in L
+    return inv + np.tril(inv, -1).T
+
+
 class GPPosterior:
     """Posterior over the latent function given data, for fixed hyperparameters.
 
@@ -93,6 +104,13 @@ class GPPosterior:
         var = self.kernel.diag(Xs) - np.sum(v * v, axis=0)
         return self.mean + Ks @ self._alpha, np.maximum(var, 0.0)
 
+    def predict_joint(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and covariance matrix of the latent function at the rows of ``Xs`` (for joint
+        samples, e.g. Hyper-Tune's ranking losses)."""
+        Ks = self.kernel(Xs, self.X)
+        v = solve_triangular(self._chol[0], Ks.T, lower=True, check_finite=False)
+        return self.mean + Ks @ self._alpha, self.kernel(Xs) - v.T @ v
+
     def predict_with_gradient(
         self, Xs: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -102,7 +120,7 @@ class GPPosterior:
         covariance matrix, computed once, which agrees with :meth:`predict` up to rounding.
         """
         if self._inverse is None:
-            self._inverse = cho_solve(self._chol, np.eye(self.X.shape[0]), check_finite=False)
+            self._inverse = cholesky_inverse(self._chol[0])
         Ks = self.kernel(Xs, self.X)
         G = self.kernel.input_gradient(Xs, self.X)  # (m, n, dim)
         beta = Ks @ self._inverse  # rows: K^-1 k(x, X)
@@ -282,8 +300,7 @@ class GPModel:
         except LinAlgError:
             return 1e10, np.zeros_like(params)
         # d(-log lik)/d theta = 1/2 tr((K^-1 - alpha alpha^T) dK/d theta)
-        n = len(alpha)
-        weights = 0.5 * (cho_solve(chol, np.eye(n), check_finite=False) - np.outer(alpha, alpha))
+        weights = 0.5 * (cholesky_inverse(chol[0]) - np.outer(alpha, alpha))
         grad = np.concatenate([[-np.sum(alpha)], kernel_gradient(weights),
                                [np.trace(weights) * noise]])
         prior_value, prior_grad = self.kernel.with_params(params[1:-1]).log_prior()

@@ -84,7 +84,7 @@ class GPSearcher(Searcher):
         opt_skip_period: Beyond that, only on every ``opt_skip_period``-th one; default 1.
         max_size_data_for_model: Fit the model to at most this many observations (half the best,
             half drawn at random, see :class:`~hpo_core.searchers.gp.model.GPModel`); default
-            ``None`` (all).
+            500 (a fit costs O(n^3): without a cap, long runs slow down sharply); ``None``: all.
         map_reward: For ``mode="max"``: ``"minus_x"`` (default, criterion ``-metric``) or
             ``"<a>_minus_x"`` (criterion ``a - metric``, e.g. ``"1_minus_x"``). Ignored for
             ``mode="min"``.
@@ -114,7 +114,7 @@ class GPSearcher(Searcher):
         opt_maxiter: int = 50,
         opt_skip_init_length: int = 150,
         opt_skip_period: int = 1,
-        max_size_data_for_model: int | None = None,
+        max_size_data_for_model: int | None = 500,
         map_reward: str | None = None,
         restrict_configurations: Sequence[Mapping[str, Any]] | None = None,
         skip_local_optimization: bool = False,
