@@ -10,6 +10,13 @@ from hpo_core.schedulers.base import Scheduler
 
 SchedulerFactory = Callable[..., Scheduler]
 
+#: Small MOBSTER settings, so that contract runs of a few hundred trials take about a second.
+_FAST_MOBSTER = {"num_init_candidates": 20, "skip_local_optimization": True, "opt_nstarts": 1,
+                 "opt_maxiter": 5, "max_size_data_for_model": 20, "opt_skip_init_length": 20,
+                 "opt_skip_period": 10}
+#: ... and fewer ranking-loss samples for Hyper-Tune's level weights.
+_FAST_HYPERTUNE = {"hypertune_distribution_num_samples": 10}
+
 #: Every scheduler variant the contract suite runs over: name -> factory(config_space, seed).
 VARIANTS: dict[str, SchedulerFactory] = {
     "random_search": lambda space, seed, **kw: FIFOScheduler(
@@ -35,6 +42,25 @@ VARIANTS: dict[str, SchedulerFactory] = {
         search_options={"num_init_candidates": 20, "skip_local_optimization": True,
                         "opt_nstarts": 1, "opt_maxiter": 5, "max_size_data_for_model": 20,
                         "opt_skip_init_length": 20, "opt_skip_period": 10}, **kw
+    ),
+    "mobster": lambda space, seed, **kw: HyperbandScheduler(
+        space, metric="error", mode="min", max_resource_attr="epochs", searcher="bayesopt",
+        random_seed=seed, search_options=_FAST_MOBSTER, **kw
+    ),
+    "mobster_independent_promotion": lambda space, seed, **kw: HyperbandScheduler(
+        space, metric="error", mode="min", max_resource_attr="epochs", searcher="bayesopt",
+        type="promotion", random_seed=seed,
+        search_options={**_FAST_MOBSTER, "model": "gp_independent"}, **kw
+    ),
+    "hypertune_independent_4_brackets": lambda space, seed, **kw: HyperbandScheduler(
+        space, metric="error", mode="min", max_resource_attr="epochs", searcher="hypertune",
+        type="promotion", brackets=4, random_seed=seed,
+        search_options={**_FAST_MOBSTER, **_FAST_HYPERTUNE, "model": "gp_independent"}, **kw
+    ),
+    "hypertune_joint": lambda space, seed, **kw: HyperbandScheduler(
+        space, metric="error", mode="min", max_resource_attr="epochs", searcher="hypertune",
+        type="promotion", random_seed=seed,
+        search_options={**_FAST_MOBSTER, **_FAST_HYPERTUNE, "model": "gp_multitask"}, **kw
     ),
     "pasha": lambda space, seed, **kw: HyperbandScheduler(
         space, metric="error", mode="min", max_resource_attr="epochs", type="pasha",

@@ -378,6 +378,39 @@ def _asha(
                             max_brackets=max_brackets, description=description)
 
 
+#: MOBSTER's searcher options: Syne Tune's defaults, except that beyond 150 observations the GP
+#: hyperparameters are re-optimised in every 20th fit rather than in every one (the speed-up
+#: Syne Tune's documentation suggests); the fits in between keep them.
+MOBSTER_SEARCH_OPTIONS: dict[str, Any] = {"opt_skip_period": 20}
+
+
+def _mobster(
+    description: str, *, fixed: Mapping[str, Any] | None = None,
+    search_options: Mapping[str, Any] | None = None, **kwargs: Any,
+) -> MethodDefinition:
+    # searcher "bayesopt" under HyperbandScheduler is the multi-fidelity GP searcher (MOBSTER)
+    return MethodDefinition(
+        scheduler=HyperbandScheduler,
+        scheduler_kwargs={"searcher": "bayesopt",
+                          "search_options": {**MOBSTER_SEARCH_OPTIONS, **(search_options or {})},
+                          **kwargs},
+        multi_fidelity=True, model_based=True, expensive=True,
+        fixed_hyperparameters=fixed or {}, description=description,
+    )
+
+
+def _hypertune(description: str, *, model: str, brackets: int = 1) -> MethodDefinition:
+    # Hyper-Tune as seed 003 runs it: promotion type, MOBSTER's model options; with several
+    # brackets, capped like ASHA6-STOP where the rung levels allow fewer
+    return MethodDefinition(
+        scheduler=HyperbandScheduler,
+        scheduler_kwargs={"searcher": "hypertune", "type": "promotion",
+                          "search_options": {**MOBSTER_SEARCH_OPTIONS, "model": model}},
+        multi_fidelity=True, model_based=True, expensive=True,
+        max_brackets=brackets if brackets > 1 else None, description=description,
+    )
+
+
 #: Method name -> definition, for every method that can run today.
 METHODS: dict[str, MethodDefinition] = {
     "RS": MethodDefinition(scheduler=FIFOScheduler, scheduler_kwargs={"searcher": "random"},
@@ -396,26 +429,27 @@ METHODS: dict[str, MethodDefinition] = {
                        type="stopping", fixed=_TANH),
     "ASHA-RELU": _asha("ASHA with hp_activation_fn_1 = hp_activation_fn_2 = 'relu'",
                        type="stopping", fixed=_RELU),
+    "MOBSTER": _mobster("ASHA (stopping type) with a multi-task GP searcher (exp-decay-sum "
+                        "kernel)", type="stopping"),
+    "MOBSTER-TANH": _mobster("MOBSTER with hp_activation_fn_1 = hp_activation_fn_2 = 'tanh'",
+                             type="stopping", fixed=_TANH),
+    "MOBSTER-RELU": _mobster("MOBSTER with hp_activation_fn_1 = hp_activation_fn_2 = 'relu'",
+                             type="stopping", fixed=_RELU),
+    "MOBSTER-JOINT": _mobster("MOBSTER, promotion type, multi-task GP over resource levels",
+                              type="promotion", search_options={"model": "gp_multitask"}),
+    "MOBSTER-INDEP": _mobster("MOBSTER, promotion type, independent GPs per rung level",
+                              type="promotion", search_options={"model": "gp_independent"}),
+    "HYPERTUNE-INDEP": _hypertune("Hyper-Tune, promotion type, independent GPs per rung level",
+                                  model="gp_independent"),
+    "HYPERTUNE4-INDEP": _hypertune("Hyper-Tune with 4 brackets (fewer if there are fewer rung "
+                                   "levels), independent GPs", model="gp_independent",
+                                   brackets=4),
+    "HYPERTUNE-JOINT": _hypertune("Hyper-Tune, promotion type, multi-task GP over resource "
+                                  "levels", model="gp_multitask"),
 }
 
 #: Method name -> traits, for methods whose algorithms come later.
 PLANNED_METHODS: dict[str, PlannedMethod] = {
-    "MOBSTER": PlannedMethod(multi_fidelity=True, expensive=True,
-                             description="ASHA with a Gaussian process searcher"),
-    "MOBSTER-TANH": PlannedMethod(multi_fidelity=True, expensive=True,
-                                  description="MOBSTER with both activations 'tanh'"),
-    "MOBSTER-RELU": PlannedMethod(multi_fidelity=True, expensive=True,
-                                  description="MOBSTER with both activations 'relu'"),
-    "MOBSTER-JOINT": PlannedMethod(multi_fidelity=True, expensive=True,
-                                   description="MOBSTER, multi-task GP over resource levels"),
-    "MOBSTER-INDEP": PlannedMethod(multi_fidelity=True, expensive=True,
-                                   description="MOBSTER, independent GPs per rung level"),
-    "HYPERTUNE-INDEP": PlannedMethod(multi_fidelity=True, expensive=True,
-                                     description="Hyper-Tune, independent GPs"),
-    "HYPERTUNE4-INDEP": PlannedMethod(multi_fidelity=True, expensive=True,
-                                      description="Hyper-Tune with 4 brackets, independent GPs"),
-    "HYPERTUNE-JOINT": PlannedMethod(multi_fidelity=True, expensive=True,
-                                     description="Hyper-Tune, multi-task GP"),
     "SYNCHB": PlannedMethod(multi_fidelity=True, expensive=False,
                             description="synchronous Hyperband"),
     "SYNCSH": PlannedMethod(multi_fidelity=True, expensive=False,

@@ -95,10 +95,16 @@ class HyperbandScheduler(Scheduler):
             instead of ``grace_period`` and ``reduction_factor``.
         brackets: Number of Hyperband brackets (default 1: successive halving). Bracket ``b``
             starts its trials at the ``b``-th rung level; brackets are drawn with Hyperband's
-            proportions (more trials in brackets that stop earlier).
+            proportions (more trials in brackets that stop earlier), or from the searcher's
+            distribution once it offers one
+            (:meth:`~hpo_core.searchers.Searcher.bracket_distribution`, e.g. Hyper-Tune's).
         rung_system_per_bracket: With several brackets, whether each bracket has its own rungs
             (default False: all trials compete in one rung system).
         searcher: Searcher registry name or instance (default ``"random"``: ASHA).
+            ``"bayesopt"`` is the multi-fidelity GP searcher here (``"bayesopt_multifidelity"``,
+            MOBSTER, as in Syne Tune); the searcher is told the rung levels and ``max_t``
+            (:meth:`~hpo_core.searchers.Searcher.configure_resources`) and where each running
+            trial is heading (:meth:`~hpo_core.searchers.Searcher.register_pending`).
         search_options: Keyword arguments for the searcher when given by name.
         searcher_data: Which results a model-based searcher sees: ``"rungs"`` (default, results
             at rung levels and max_t), ``"all"``, or ``"rungs_and_last"`` (rung results plus each
@@ -173,7 +179,10 @@ class HyperbandScheduler(Scheduler):
             rng=searcher_rng,
             points_to_evaluate=check_points_to_evaluate(points_to_evaluate),
             search_options=search_options,
+            multi_fidelity=True,
         )
+        self.searcher.configure_resources(rung_levels=list(self.levels), max_t=self.max_t,
+                                          searcher_data=searcher_data)
         self._sign = 1.0 if mode == "min" else -1.0
         bounds = [*self.levels, self.max_t]
         # One rung system for all brackets, or one per bracket; a rung system maps level -> Rung.
@@ -190,6 +199,7 @@ class HyperbandScheduler(Scheduler):
             PashaMaxResource(bounds, epsilon=ranking_epsilon) if type == "pasha" else None
         )
         self._forward_all = self.searcher.wants_data and searcher_data != "rungs"
+        self._bounds = bounds
 
     def _rung_levels(
         self, grace_period: int, reduction_factor: float, rung_levels: Sequence[int] | None
@@ -238,6 +248,21 @@ class HyperbandScheduler(Scheduler):
         return [b - a for a, b in zip([0.0, *self._bracket_cdf[:-1]], self._bracket_cdf,
                                       strict=True)]
 
+    def _current_bracket_cdf(self) -> list[float]:
+        """Hyperband's CDF over brackets, or that of the searcher's distribution if it has one."""
+        probabilities = self.searcher.bracket_distribution(self.bracket_probabilities())
+        if probabilities is None:
+            return self._bracket_cdf
+        total = math.fsum(probabilities)
+        if len(probabilities) != self.brackets or min(probabilities) < 0 or not total > 0:
+            raise ValueError(
+                f"the searcher's bracket_distribution must give {self.brackets} non-negative "
+                f"probabilities with a positive sum, got {probabilities!r}"
+            )
+        cdf = [math.fsum(probabilities[: b + 1]) / total for b in range(self.brackets)]
+        cdf[-1] = 1.0
+        return cdf
+
     def _rungs_of(self, trial_id: int) -> dict[int, Rung]:
         if self.rung_system_per_bracket:
             return self._rung_systems[self._bracket_of[trial_id]]
@@ -249,15 +274,20 @@ class HyperbandScheduler(Scheduler):
         if self.type != "stopping":
             promoted = self._promotable_trial()
             if promoted is not None:
-                self._paused_at.pop(promoted).unpause(promoted)
+                rung = self._paused_at.pop(promoted)
+                rung.unpause(promoted)
+                if self.searcher.wants_data:
+                    self.searcher.register_pending(promoted, rung.next_level)
                 return TrialSuggestion.resume(promoted)
         config = self.searcher.suggest(trial_id)
         if config is None:
             return None
         bracket = 0
         if self.brackets > 1:
-            bracket = bisect.bisect_right(self._bracket_cdf, float(self._rng.random()))
-        self._bracket_of[trial_id] = min(bracket, self.brackets - 1)
+            bracket = bisect.bisect_right(self._current_bracket_cdf(), float(self._rng.random()))
+        bracket = self._bracket_of[trial_id] = min(bracket, self.brackets - 1)
+        if self.searcher.wants_data:
+            self.searcher.register_pending(trial_id, self._bounds[bracket])
         return TrialSuggestion.start(config)
 
     def _promotable_trial(self) -> int | None:
@@ -293,10 +323,12 @@ class HyperbandScheduler(Scheduler):
                 rung.pause(trial_id)
                 self._paused_at[trial_id] = rung
                 return Decision.PAUSE
-        if rung.is_top(value):
+        if rung.is_top(value) or (self.type == "stopping" and rung.num_top() == 0):
+            if self.searcher.wants_data:
+                self.searcher.register_pending(trial_id, rung.next_level)
             return Decision.CONTINUE
         if self.type == "stopping":
-            return Decision.CONTINUE if rung.num_top() == 0 else Decision.STOP
+            return Decision.STOP
         rung.pause(trial_id)
         self._paused_at[trial_id] = rung
         return Decision.PAUSE

@@ -70,3 +70,31 @@ class Searcher(ABC):
 
     def on_trial_error(self, trial_id: int) -> None:  # noqa: B027
         """The trial failed; drop anything pending for it."""
+
+    # -- hooks of multi-fidelity schedulers (no-ops for searchers that model one fidelity) ------
+
+    def configure_resources(  # noqa: B027
+        self, *, rung_levels: Sequence[int], max_t: int, searcher_data: str = "rungs"
+    ) -> None:
+        """Called once by a multi-fidelity scheduler before the first suggestion.
+
+        Args:
+            rung_levels: The scheduler's rung levels below ``max_t``, increasing.
+            max_t: The maximum resource.
+            searcher_data: What :meth:`observe` will be given (``"rungs"``, ``"all"``,
+                ``"rungs_and_last"``, see
+                :class:`~hpo_core.schedulers.hyperband.HyperbandScheduler`).
+        """
+
+    def register_pending(self, trial_id: int, resource: int) -> None:  # noqa: B027
+        """Trial ``trial_id`` (a config this searcher suggested) runs towards ``resource``: a new
+        trial towards its first rung level, a continued or resumed one towards its next. Cleared
+        by an :meth:`observe` at ``resource`` or beyond, or by :meth:`on_trial_error`."""
+
+    def bracket_distribution(self, default: Sequence[float]) -> list[float] | None:
+        """Probabilities of the Hyperband brackets for the next new trial, or ``None`` to keep
+        the scheduler's ``default`` (Hyperband's proportions, one entry per bracket, bracket 0
+        starting at the lowest rung level). Asked by a scheduler with several brackets each time
+        it starts a trial; a searcher that learns from data which brackets pay off (Hyper-Tune)
+        returns a list of the same length, non-negative, summing to 1."""
+        return None

@@ -40,6 +40,8 @@ SEED_METHODS = [
 ]
 LANDED = [
     "RS", "BO", "ASHA", "ASHA-STOP", "ASHA-PROM", "ASHA6-STOP", "PASHA", "ASHA-TANH", "ASHA-RELU",
+    "MOBSTER", "MOBSTER-TANH", "MOBSTER-RELU", "MOBSTER-JOINT", "MOBSTER-INDEP",
+    "HYPERTUNE-INDEP", "HYPERTUNE4-INDEP", "HYPERTUNE-JOINT",
 ]
 
 
@@ -92,10 +94,10 @@ def test_unknown_method_lists_available_ones() -> None:
 def test_validate_methods_names_every_problem_at_once() -> None:
     assert validate_methods(["RS", "ASHA-RELU"]) == ["RS", "ASHA-RELU"]
     with pytest.raises(ValueError) as info:
-        validate_methods(["RS", "FOO", "DEHB", "BAR", "MOBSTER"])
+        validate_methods(["RS", "FOO", "DEHB", "BAR", "SYNCMOBSTER"])
     message = str(info.value)
     assert "unknown method(s) ['FOO', 'BAR']" in message
-    assert "['DEHB', 'MOBSTER'] are not available yet" in message
+    assert "['DEHB', 'SYNCMOBSTER'] are not available yet" in message
     assert "available: ['RS', 'BO', 'ASHA'," in message
 
 

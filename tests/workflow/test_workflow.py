@@ -326,8 +326,12 @@ def test_one_command_builds_one_blackbox(tmp_path: Path) -> None:
 STUDIES = sorted(p.name for p in (ROOT / "config" / "studies").glob("*.yaml"))
 #: Seed studies that cannot run yet, and the methods validation must name.
 NOT_YET = {
-    "fcnet-seed001.yaml": ["MOBSTER", "MOBSTER-TANH", "MOBSTER-RELU"],
-    "nas201-seed003.yaml": ["MOBSTER-JOINT", "HYPERTUNE4-INDEP", "SYNCMOBSTER", "BOHB", "DEHB"],
+    "nas201-seed003.yaml": ["SYNCMOBSTER", "BOHB", "DEHB"],
+}
+#: Studies whose methods all exist but need learning curves the benchmarks lack.
+DOES_NOT_FIT = {
+    "fcnet-seed001.yaml": "method 'ASHA' is multi-fidelity but benchmark 'fcnet-naval' has "
+                          "final values only",
 }
 
 
@@ -342,6 +346,11 @@ def test_study_config_validates(tmp_path: Path, study: str) -> None:
     shutil.copytree(ROOT / "config", project / "config", dirs_exist_ok=True)
     config = yaml.safe_load((ROOT / "config" / study).read_text())
     out = snakemake(project, "-n", "--configfile", f"config/{study}")
+    if Path(study).name in DOES_NOT_FIT:
+        assert out.returncode != 0
+        assert DOES_NOT_FIT[Path(study).name] in out.stdout + out.stderr
+        assert not (project / "results").exists()
+        return
     if Path(study).name in NOT_YET:
         assert out.returncode != 0
         error = out.stdout + out.stderr

@@ -7,6 +7,19 @@
                                 subsampling), :class:`GPPosterior` (prediction, fantasies)
 ``gp.acquisition``              expected improvement, its gradient and its maximisation
 ``gp.searcher``                 :class:`GPSearcher`, registered as ``"bayesopt"``
+``gp.resource_kernels``         kernels and means over (config, resource):
+                                :func:`make_resource_kernel` (exp-decay-sum/-combined/-delta1,
+                                matern52, matern52-res-warp)
+``gp.multitask``                :class:`ResourceGPModel`, :class:`ResourcePosterior` (the joint
+                                multi-fidelity GP, "gp_multitask")
+``gp.independent``              :class:`IndependentGPModel` (one GP per level, shared
+                                lengthscales, "gp_independent"; a posterior per level)
+``gp.batch_acquisition``        EI maximisation for any posterior over configs (batched local
+                                search)
+``gp.mobster``                  :class:`MultiFidelityGPSearcher`, registered as
+                                ``"bayesopt_multifidelity"`` (``"bayesopt"`` under Hyperband)
+``gp.hypertune``                :class:`HyperTuneSearcher`, registered as ``"hypertune"``
+                                (ranking-loss level weights, ensemble posterior, brackets)
 ==============================  ==============================================================
 
 Names are imported on first use, so that the registry does not load scipy.
@@ -26,6 +39,14 @@ _EXPORTS = {
     "expected_improvement": "hpo_core.searchers.gp.acquisition",
     "GPSearcher": "hpo_core.searchers.gp.searcher",
     "parse_map_reward": "hpo_core.searchers.gp.searcher",
+    "RESOURCE_KERNELS": "hpo_core.searchers.gp.resource_kernels",
+    "ResourceKernel": "hpo_core.searchers.gp.resource_kernels",
+    "make_resource_kernel": "hpo_core.searchers.gp.resource_kernels",
+    "ResourceGPModel": "hpo_core.searchers.gp.multitask",
+    "ResourcePosterior": "hpo_core.searchers.gp.multitask",
+    "IndependentGPModel": "hpo_core.searchers.gp.independent",
+    "MultiFidelityGPSearcher": "hpo_core.searchers.gp.mobster",
+    "HyperTuneSearcher": "hpo_core.searchers.gp.hypertune",
 }
 
 __all__ = list(_EXPORTS)

@@ -133,7 +133,9 @@ class GPSearcher(Searcher):
         self._encoder = sp.SpaceEncoder(self.config_space)
         # scipy is imported here, not with the registry, so `import hpo_core` stays light.
         from hpo_core.searchers.gp.kernels import Matern52
-        from hpo_core.searchers.gp.model import GPModel
+        from hpo_core.searchers.gp.model import GPModel, keep_freed_memory
+
+        keep_freed_memory()
 
         self.model: GPModel = GPModel(
             kernel=Matern52(dim=self._encoder.dim),

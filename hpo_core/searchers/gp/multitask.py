@@ -1,0 +1,263 @@
+"""A Gaussian process over (config, resource) rows: the joint ("gp_multitask") MOBSTER model.
+
+Rows are ``(x, r)`` as in :mod:`hpo_core.searchers.gp.resource_kernels`; the kernel carries the
+mean function, so :attr:`ResourceGPModel.params` ``= [*kernel.params, log s2_noise]``. Targets
+are standardised before fitting; hyperparameters maximise the log marginal likelihood plus the
+log priors (the kernel's and Gamma(1.1, 0.05) on the noise), by L-BFGS-B on exact gradients.
+
+Acquisition functions see a posterior over configs at one resource level
+(:meth:`ResourcePosterior.at_resource`), which has the members they use of
+:class:`~hpo_core.searchers.gp.model.GPPosterior`: ``predict`` and ``predict_with_gradient``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.linalg import LinAlgError, cho_solve, cholesky, solve_triangular
+from scipy.optimize import minimize
+
+from hpo_core.searchers.gp.kernels import GammaPrior
+from hpo_core.searchers.gp.model import (
+    NOISE_PRIOR,
+    _cholesky,
+    cholesky_inverse,
+    single_threaded_blas,
+)
+from hpo_core.searchers.gp.resource_kernels import ResourceKernel
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+class ResourcePosterior:
+    """Posterior over ``f(x, r)`` given data, for fixed hyperparameters.
+
+    Args:
+        kernel: Resource kernel (and mean function) with its parameters set.
+        noise: Noise variance.
+        X: Rows ``(x, r)``, shape ``(n, d + 1)``.
+        y: Targets, shape ``(n,)``.
+        chol: Lower Cholesky factor of ``kernel(X) + noise I`` if already known.
+    """
+
+    def __init__(self, *, kernel: ResourceKernel, noise: float, X: np.ndarray, y: np.ndarray,
+                 chol: np.ndarray | None = None) -> None:
+        self.kernel, self.noise, self.X, self.y = kernel, noise, X, y
+        if chol is None:
+            K = kernel(X)
+            K[np.diag_indices_from(K)] += noise
+            chol = _cholesky(K)[0]
+        self._L = chol
+        self._alpha = cho_solve((chol, True), y - kernel.mean(X), check_finite=False)
+        self._inverse: np.ndarray | None = None
+
+    def predict(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and variance (floored at 0) of the latent function at the rows of ``Xs``."""
+        Ks = self.kernel(Xs, self.X)
+        v = solve_triangular(self._L, Ks.T, lower=True, check_finite=False)
+        var = self.kernel.diag(Xs) - np.sum(v * v, axis=0)
+        return self.kernel.mean(Xs) + Ks @ self._alpha, np.maximum(var, 0.0)
+
+    def predict_joint(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and covariance matrix of the latent function at the rows of ``Xs``."""
+        Ks = self.kernel(Xs, self.X)
+        v = solve_triangular(self._L, Ks.T, lower=True, check_finite=False)
+        return self.kernel.mean(Xs) + Ks @ self._alpha, self.kernel(Xs) - v.T @ v
+
+    def predict_with_gradient(
+        self, Xs: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`predict` plus the gradients of mean and variance in the config columns of each
+        row (the resource column is held fixed), shapes ``(m, d)``.
+
+        Meant for many calls on few rows (local search): the variance comes from the inverse
+        covariance matrix, computed once, which agrees with :meth:`predict` up to rounding.
+        """
+        if self._inverse is None:
+            self._inverse = cholesky_inverse(np.tril(self._L))
+        Ks = self.kernel(Xs, self.X)
+        G = self.kernel.input_gradient(Xs, self.X)[:, :, :-1]  # (m, n, d)
+        beta = Ks @ self._inverse  # rows: K^-1 k(x, X)
+        var = self.kernel.diag(Xs) - np.sum(Ks * beta, axis=1)
+        dmean = np.matmul(self._alpha, G)
+        dvar = (self.kernel.diag_input_gradient(Xs)[:, :-1]
+                - 2.0 * np.matmul(beta[:, None, :], G)[:, 0])
+        return self.kernel.mean(Xs) + Ks @ self._alpha, np.maximum(var, 0.0), dmean, dvar
+
+    def extend(self, X_new: np.ndarray, y_new: np.ndarray) -> ResourcePosterior:
+        """The posterior after also observing ``y_new`` at ``X_new``, same hyperparameters.
+
+        The Cholesky factor is extended by a block, in ``O(n^2 p)`` for ``p`` new rows.
+        """
+        if X_new.shape[0] == 0:
+            return self
+        B = solve_triangular(self._L, self.kernel(self.X, X_new), lower=True,
+                             check_finite=False)
+        S = self.kernel(X_new) - B.T @ B
+        S[np.diag_indices_from(S)] += self.noise
+        n, p = self.X.shape[0], X_new.shape[0]
+        L = np.zeros((n + p, n + p))
+        L[:n, :n] = np.tril(self._L)
+        L[n:, :n] = B.T
+        L[n:, n:] = np.tril(_cholesky(S)[0])
+        return ResourcePosterior(kernel=self.kernel, noise=self.noise,
+                                 X=np.vstack([self.X, X_new]),
+                                 y=np.concatenate([self.y, y_new]), chol=L)
+
+    def fantasize(self, X_pending: np.ndarray) -> ResourcePosterior:
+        """The posterior after also observing the posterior mean at ``X_pending`` (which keeps
+        the mean and lowers the variance at and near those rows)."""
+        if X_pending.shape[0] == 0:
+            return self
+        return self.extend(X_pending, self.predict(X_pending)[0])
+
+    def at_resource(self, resource: float) -> PosteriorAtResource:
+        """The posterior over configs at normalised resource ``resource``."""
+        return PosteriorAtResource(self, resource)
+
+
+class PosteriorAtResource:
+    """The posterior over encoded configs ``x`` at a fixed resource: ``f(x, resource)``."""
+
+    def __init__(self, posterior: ResourcePosterior, resource: float) -> None:
+        self.posterior, self.resource = posterior, resource
+
+    def _rows(self, Xs: np.ndarray) -> np.ndarray:
+        return np.hstack([Xs, np.full((Xs.shape[0], 1), self.resource)])
+
+    def predict(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.posterior.predict(self._rows(Xs))
+
+    def predict_joint(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.posterior.predict_joint(self._rows(Xs))
+
+    def predict_with_gradient(
+        self, Xs: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return self.posterior.predict_with_gradient(self._rows(Xs))
+
+
+class ResourceGPModel:
+    """The GP over ``(x, r)`` and its hyperparameter fitting.
+
+    Args:
+        kernel: Resource kernel; its current parameters are the first starting point.
+        rng: Source of random restarts.
+        opt_nstarts: L-BFGS-B runs per optimisation: from the current parameters, then from
+            points drawn uniformly in the boxes (the mean from ``[-1, 1]``).
+        opt_maxiter: Iteration limit of each run.
+        noise_prior: Prior of the noise variance; ``None`` for none.
+        noise_floor: Smallest noise variance (standardised units).
+
+    Attributes:
+        params: ``[*kernel.params, log s2_noise]``.
+        num_fits: Calls of :meth:`fit`; ``num_optimizations``: those that optimised.
+        y_mean, y_scale: The standardisation, ``y = y_mean + y_scale * y_standardised``.
+    """
+
+    def __init__(self, *, kernel: ResourceKernel, rng: np.random.Generator, opt_nstarts: int = 2,
+                 opt_maxiter: int = 50, noise_prior: GammaPrior | None = NOISE_PRIOR,
+                 noise_floor: float = 1e-6) -> None:
+        self.kernel = kernel
+        self.rng = rng
+        self.opt_nstarts = opt_nstarts
+        self.opt_maxiter = opt_maxiter
+        self.noise_prior = noise_prior
+        self.params = np.concatenate([kernel.params, [math.log(1e-3)]])
+        self._bounds = np.vstack([kernel.param_bounds(),
+                                  [math.log(noise_floor), math.log(10.0)]])
+        self.num_fits = 0
+        self.num_optimizations = 0
+        self.y_mean, self.y_scale = 0.0, 1.0
+        self._X = np.empty((0, kernel.dim))
+        self._y = np.empty(0)
+        self._posterior: ResourcePosterior | None = None
+
+    @property
+    def posterior(self) -> ResourcePosterior:
+        """Posterior of the last fit, in standardised units."""
+        if self._posterior is None:
+            raise RuntimeError("the model has not been fitted")
+        return self._posterior
+
+    def standardize(self, y: np.ndarray) -> np.ndarray:
+        return (y - self.y_mean) / self.y_scale
+
+    def fit(self, X: np.ndarray, y: np.ndarray, *, optimize: bool = True) -> None:
+        """Fit to rows ``X`` (shape ``(n, d + 1)``) and targets ``y`` (lower is better),
+        optimising the hyperparameters if ``optimize``."""
+        if X.shape[0] == 0:
+            raise ValueError("cannot fit a GP to no data")
+        with single_threaded_blas():
+            self.num_fits += 1
+            self.y_mean = float(np.mean(y))
+            std = float(np.std(y))
+            self.y_scale = std if std > 1e-12 * max(1.0, abs(self.y_mean)) else 1.0
+            self._X, self._y = X, self.standardize(y)
+            if optimize:
+                self._optimize()
+            kernel = self.kernel.with_params(self.params[:-1])
+            assert isinstance(kernel, ResourceKernel)
+            self._posterior = ResourcePosterior(kernel=kernel, noise=math.exp(self.params[-1]),
+                                                X=X, y=self._y)
+
+    def extend(self, X_new: np.ndarray, y_new: np.ndarray) -> None:
+        """Add observations to the last fit without refitting: same hyperparameters and
+        standardisation, the Cholesky factor extended by a block (``O(n^2)`` per row)."""
+        with single_threaded_blas():
+            self.num_fits += 1
+            self._posterior = self.posterior.extend(X_new, self.standardize(y_new))
+
+    def _optimize(self) -> None:
+        self.num_optimizations += 1
+        lower, upper = self._bounds[:, 0], self._bounds[:, 1]
+        starts = [np.clip(self.params, lower, upper)]
+        for _ in range(self.opt_nstarts - 1):
+            start = self.rng.uniform(lower, upper)
+            start[0] = self.rng.uniform(-1.0, 1.0)
+            starts.append(start)
+        best_value, best_params = math.inf, self.params
+        for start in starts:
+            result = minimize(self.neg_log_posterior, start, jac=True, method="L-BFGS-B",
+                              bounds=self._bounds, options={"maxiter": self.opt_maxiter})
+            if np.isfinite(result.fun) and result.fun < best_value:
+                best_value, best_params = float(result.fun), result.x
+        self.params = np.asarray(best_params, dtype=float)
+
+    def neg_log_posterior(self, params: np.ndarray) -> tuple[float, np.ndarray]:
+        """``-(log p(y | params) + log p(params))`` on the (standardised) training data and its
+        gradient; a large value and a zero gradient where the matrix cannot be factorised."""
+        kernel = self.kernel.with_params(params[:-1])
+        assert isinstance(kernel, ResourceKernel)
+        noise = math.exp(params[-1])
+        X = self._X
+        K, kernel_gradient = kernel.gram_with_param_gradient(X)
+        K = K.copy()
+        K[np.diag_indices_from(K)] += noise
+        try:
+            L = cholesky(K, lower=True, check_finite=False)
+            inverse = cholesky_inverse(L)
+        except LinAlgError:
+            return 1e10, np.zeros_like(params)
+        resid = self._y - kernel.mean(X)
+        alpha = inverse @ resid
+        value = (0.5 * float(resid @ alpha) + float(np.sum(np.log(np.diag(L))))
+                 + 0.5 * len(resid) * _LOG_2PI)
+        weights = 0.5 * (inverse - np.outer(alpha, alpha))
+        grad = np.empty_like(params)
+        grad[:-1] = kernel_gradient(weights) - kernel.mean_param_gradient(X, alpha)
+        grad[-1] = np.trace(weights) * noise
+        prior_value, prior_grad = kernel.log_prior()
+        value -= prior_value
+        grad[:-1] -= prior_grad
+        if self.noise_prior is not None:
+            v, g = self.noise_prior.log_density(params[-1:])
+            value -= v
+            grad[-1] -= g[0]
+        return value, grad
+
+    def predict(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and variance at rows ``(x, r)``, in the units of the targets."""
+        mean, var = self.posterior.predict(np.asarray(Xs, dtype=float))
+        return self.y_mean + self.y_scale * mean, self.y_scale**2 * var
