@@ -185,7 +185,7 @@ class RungSizes:
 
 
 #: Blackboxes a process keeps for later runs (a sequence of runs, a warm workflow worker).
-BLACKBOX_CACHE_SIZE = 2
+BLACKBOX_CACHE_SIZE = 4
 _blackbox_cache: OrderedDict[tuple[Any, ...], Blackbox] = OrderedDict()
 
 
