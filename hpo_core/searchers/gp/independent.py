@@ -19,13 +19,13 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy.linalg import LinAlgError, cholesky
-from scipy.optimize import minimize
 
 from hpo_core.searchers.gp.kernels import LENGTHSCALE_PRIOR, VARIANCE_PRIOR, Matern52
 from hpo_core.searchers.gp.model import (
     NOISE_PRIOR,
     GPPosterior,
     cholesky_inverse,
+    minimize_from_starts,
     single_threaded_blas,
 )
 from hpo_core.searchers.gp.resource_kernels import MEAN_BOUNDS
@@ -141,20 +141,10 @@ class IndependentGPModel:
 
     def _optimize(self) -> None:
         self.num_optimizations += 1
-        lower, upper = self._bounds[:, 0], self._bounds[:, 1]
-        starts = [np.clip(self.params, lower, upper)]
-        means = self.dim + 2 * np.arange(len(self.levels))
-        for _ in range(self.opt_nstarts - 1):
-            start = self.rng.uniform(lower, upper)
-            start[means] = self.rng.uniform(-1.0, 1.0, len(means))
-            starts.append(start)
-        best_value, best_params = math.inf, self.params
-        for start in starts:
-            result = minimize(self.neg_log_posterior, start, jac=True, method="L-BFGS-B",
-                              bounds=self._bounds, options={"maxiter": self.opt_maxiter})
-            if np.isfinite(result.fun) and result.fun < best_value:
-                best_value, best_params = float(result.fun), result.x
-        self.params = np.asarray(best_params, dtype=float)
+        self.params = minimize_from_starts(
+            self.neg_log_posterior, self.params, self._bounds, rng=self.rng,
+            nstarts=self.opt_nstarts, maxiter=self.opt_maxiter,
+            mean_indices=self.dim + 2 * np.arange(len(self.levels)))
 
     def neg_log_posterior(self, params: np.ndarray) -> tuple[float, np.ndarray]:
         """``-(sum_r log p(y_r | params) + log p(params))`` and its gradient; a large value and

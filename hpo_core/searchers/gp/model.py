@@ -96,6 +96,37 @@ def cholesky_inverse(L: np.ndarray) -> np.ndarray:
     return inv + np.tril(inv, -1).T
 
 
+def minimize_from_starts(
+    objective: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    params: np.ndarray,
+    bounds: np.ndarray,
+    *,
+    rng: np.random.Generator,
+    nstarts: int,
+    maxiter: int,
+    mean_indices: np.ndarray,
+) -> np.ndarray:
+    """The best of ``nstarts`` L-BFGS-B runs of ``objective`` (value and gradient) in ``bounds``.
+
+    The first run starts from ``params`` (clipped to the box), the others from uniform draws in
+    the box whose constant-mean entries (``mean_indices``) are drawn from ``[-1, 1]``. Returns
+    ``params`` if no run ends at a finite value.
+    """
+    lower, upper = bounds[:, 0], bounds[:, 1]
+    starts = [np.clip(params, lower, upper)]
+    for _ in range(nstarts - 1):
+        start = rng.uniform(lower, upper)
+        start[mean_indices] = rng.uniform(-1.0, 1.0, len(mean_indices))
+        starts.append(start)
+    best_value, best_params = math.inf, params
+    for start in starts:
+        result = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds,
+                          options={"maxiter": maxiter})
+        if np.isfinite(result.fun) and result.fun < best_value:
+            best_value, best_params = float(result.fun), result.x
+    return np.asarray(best_params, dtype=float)
+
+
 class GPPosterior:
     """Posterior over the latent function given data, for fixed hyperparameters.
 
@@ -272,19 +303,9 @@ class GPModel:
 
     def _optimize(self) -> None:
         self.num_optimizations += 1
-        lower, upper = self._bounds[:, 0], self._bounds[:, 1]
-        starts = [np.clip(self.params, lower, upper)]
-        for _ in range(self.opt_nstarts - 1):
-            start = self.rng.uniform(lower, upper)
-            start[0] = self.rng.uniform(-1.0, 1.0)
-            starts.append(start)
-        best_value, best_params = math.inf, self.params
-        for start in starts:
-            result = minimize(self.neg_log_posterior, start, jac=True, method="L-BFGS-B",
-                              bounds=self._bounds, options={"maxiter": self.opt_maxiter})
-            if np.isfinite(result.fun) and result.fun < best_value:
-                best_value, best_params = float(result.fun), result.x
-        self.params = np.asarray(best_params, dtype=float)
+        self.params = minimize_from_starts(
+            self.neg_log_posterior, self.params, self._bounds, rng=self.rng,
+            nstarts=self.opt_nstarts, maxiter=self.opt_maxiter, mean_indices=np.array([0]))
 
     def _split(self, params: np.ndarray) -> tuple[float, np.ndarray, float]:
         return float(params[0]), params[1:-1], float(params[-1])

@@ -16,13 +16,13 @@ import math
 
 import numpy as np
 from scipy.linalg import LinAlgError, cho_solve, cholesky, solve_triangular
-from scipy.optimize import minimize
 
 from hpo_core.searchers.gp.kernels import GammaPrior
 from hpo_core.searchers.gp.model import (
     NOISE_PRIOR,
     _cholesky,
     cholesky_inverse,
+    minimize_from_starts,
     single_threaded_blas,
 )
 from hpo_core.searchers.gp.resource_kernels import ResourceKernel
@@ -211,19 +211,9 @@ class ResourceGPModel:
 
     def _optimize(self) -> None:
         self.num_optimizations += 1
-        lower, upper = self._bounds[:, 0], self._bounds[:, 1]
-        starts = [np.clip(self.params, lower, upper)]
-        for _ in range(self.opt_nstarts - 1):
-            start = self.rng.uniform(lower, upper)
-            start[0] = self.rng.uniform(-1.0, 1.0)
-            starts.append(start)
-        best_value, best_params = math.inf, self.params
-        for start in starts:
-            result = minimize(self.neg_log_posterior, start, jac=True, method="L-BFGS-B",
-                              bounds=self._bounds, options={"maxiter": self.opt_maxiter})
-            if np.isfinite(result.fun) and result.fun < best_value:
-                best_value, best_params = float(result.fun), result.x
-        self.params = np.asarray(best_params, dtype=float)
+        self.params = minimize_from_starts(
+            self.neg_log_posterior, self.params, self._bounds, rng=self.rng,
+            nstarts=self.opt_nstarts, maxiter=self.opt_maxiter, mean_indices=np.array([0]))
 
     def neg_log_posterior(self, params: np.ndarray) -> tuple[float, np.ndarray]:
         """``-(log p(y | params) + log p(params))`` on the (standardised) training data and its
