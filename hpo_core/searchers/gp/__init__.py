@@ -5,8 +5,11 @@
                                 :class:`Matern52`, :class:`GammaPrior`
 ``gp.model``                    :class:`GPModel` (type-II ML / MAP fitting, refit policy,
                                 subsampling), :class:`GPPosterior` (prediction, fantasies)
-``gp.acquisition``              expected improvement, its gradient and its maximisation
-``gp.searcher``                 :class:`GPSearcher`, registered as ``"bayesopt"``
+``gp.acquisition``              expected improvement, its gradient and its maximisation for any
+                                posterior over configs (Thompson or EI scoring, batched local
+                                search, fantasy samples)
+``gp.searcher``                 :class:`GPSearcherBase` (what GP searchers share),
+                                :class:`GPSearcher`, registered as ``"bayesopt"``
 ``gp.resource_kernels``         kernels and means over (config, resource):
                                 :func:`make_resource_kernel` (exp-decay-sum/-combined/-delta1,
                                 matern52, matern52-res-warp)
@@ -14,8 +17,6 @@
                                 multi-fidelity GP, "gp_multitask")
 ``gp.independent``              :class:`IndependentGPModel` (one GP per level, shared
                                 lengthscales, "gp_independent"; a posterior per level)
-``gp.batch_acquisition``        EI maximisation for any posterior over configs (batched local
-                                search)
 ``gp.mobster``                  :class:`MultiFidelityGPSearcher`, registered as
                                 ``"bayesopt_multifidelity"`` (``"bayesopt"`` under Hyperband)
 ``gp.hypertune``                :class:`HyperTuneSearcher`, registered as ``"hypertune"``

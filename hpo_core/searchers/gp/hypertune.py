@@ -43,7 +43,7 @@ from hpo_core.searchers.gp.mobster import MultiFidelityGPSearcher
 from hpo_core.searchers.gp.searcher import _check_int
 
 if TYPE_CHECKING:  # scipy-backed modules load on first use
-    from hpo_core.searchers.gp.batch_acquisition import ConfigPosterior
+    from hpo_core.searchers.gp.acquisition import ConfigPosterior
 
 #: Observations the highest level used for the weights needs (and the minimum for any weights).
 MIN_DATA_PER_LEVEL = 6
@@ -159,25 +159,35 @@ class EnsemblePosterior:
         self.parts = list(parts)
 
     def predict(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        mean, var = np.zeros(Xs.shape[0]), np.zeros(Xs.shape[0])
-        for weight, posterior in self.parts:
-            m, v = posterior.predict(Xs)
-            mean += weight * m
-            var += weight**2 * v
+        mean, var = self._combine(Xs, with_gradient=False)[:2]
         return mean, var
 
     def predict_with_gradient(
         self, Xs: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        mean, var = np.zeros(Xs.shape[0]), np.zeros(Xs.shape[0])
-        dmean, dvar = np.zeros(Xs.shape), np.zeros(Xs.shape)
-        for weight, posterior in self.parts:
-            m, v, dm, dv = posterior.predict_with_gradient(Xs)
-            mean += weight * m
-            var += weight**2 * v
-            dmean += weight * dm
-            dvar += weight**2 * dv
+        mean, var, dmean, dvar = self._combine(Xs, with_gradient=True)
+        assert dmean is not None and dvar is not None
         return mean, var, dmean, dvar
+
+    def _combine(self, Xs: np.ndarray, *, with_gradient: bool) -> tuple[
+            np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+        # Means carry a sample axis throughout (size 1 for parts without fantasy samples, which
+        # broadcast over the others), dropped at the end if no part had samples.
+        m_rows, d = Xs.shape
+        mean, var = np.zeros((m_rows, 1)), np.zeros(m_rows)
+        dmean, dvar = np.zeros((m_rows, 1, d)), np.zeros((m_rows, d))
+        for weight, posterior in self.parts:
+            if with_gradient:
+                m, v, dm, dv = posterior.predict_with_gradient(Xs)
+                dmean = dmean + weight * (dm if m.ndim == 2 else dm[:, None, :])
+                dvar = dvar + weight**2 * dv
+            else:
+                m, v = posterior.predict(Xs)
+            mean = mean + weight * (m if m.ndim == 2 else m[:, None])
+            var = var + weight**2 * v
+        if mean.shape[1] == 1:
+            mean, dmean = mean[:, 0], dmean[:, 0]
+        return mean, var, (dmean if with_gradient else None), (dvar if with_gradient else None)
 
 
 class HyperTuneSearcher(MultiFidelityGPSearcher):
@@ -190,8 +200,9 @@ class HyperTuneSearcher(MultiFidelityGPSearcher):
         model: ``"gp_independent"`` (default, as in the paper) or ``"gp_multitask"``.
         hypertune_distribution_num_samples: Ranking-loss samples per level; default 50.
         gp_resource_kernel, resource_acq_bohb_threshold, opt_skip_num_max_resource,
-        num_init_random, num_init_candidates, opt_nstarts, opt_maxiter, opt_skip_init_length,
-        opt_skip_period, max_size_data_for_model, map_reward, restrict_configurations,
+        num_init_random, num_init_candidates, initial_scoring, num_fantasy_samples, opt_nstarts,
+        opt_maxiter, opt_skip_init_length, opt_skip_period, max_size_data_for_model,
+        max_size_top_fraction, map_reward, restrict_configurations,
         skip_local_optimization: As for
             :class:`~hpo_core.searchers.gp.mobster.MultiFidelityGPSearcher`, same defaults.
 
@@ -218,11 +229,14 @@ class HyperTuneSearcher(MultiFidelityGPSearcher):
         opt_skip_num_max_resource: bool = False,
         num_init_random: int = 6,
         num_init_candidates: int = 250,
+        initial_scoring: str = "thompson_indep",
+        num_fantasy_samples: int = 20,
         opt_nstarts: int = 2,
         opt_maxiter: int = 50,
         opt_skip_init_length: int = 150,
         opt_skip_period: int = 1,
         max_size_data_for_model: int | None = 500,
+        max_size_top_fraction: float = 0.25,
         map_reward: str | None = None,
         restrict_configurations: Sequence[Mapping[str, Any]] | None = None,
         skip_local_optimization: bool = False,
@@ -233,9 +247,11 @@ class HyperTuneSearcher(MultiFidelityGPSearcher):
             gp_resource_kernel=gp_resource_kernel,
             resource_acq_bohb_threshold=resource_acq_bohb_threshold,
             opt_skip_num_max_resource=opt_skip_num_max_resource, num_init_random=num_init_random,
-            num_init_candidates=num_init_candidates, opt_nstarts=opt_nstarts,
+            num_init_candidates=num_init_candidates, initial_scoring=initial_scoring,
+            num_fantasy_samples=num_fantasy_samples, opt_nstarts=opt_nstarts,
             opt_maxiter=opt_maxiter, opt_skip_init_length=opt_skip_init_length,
             opt_skip_period=opt_skip_period, max_size_data_for_model=max_size_data_for_model,
+            max_size_top_fraction=max_size_top_fraction,
             map_reward=map_reward, restrict_configurations=restrict_configurations,
             skip_local_optimization=skip_local_optimization,
         )
@@ -320,24 +336,12 @@ class HyperTuneSearcher(MultiFidelityGPSearcher):
     def acquisition_posterior(self) -> tuple[ConfigPosterior, int, np.ndarray]:
         """The ensemble posterior (pending trials fantasized at their levels), and MOBSTER's
         ``r_acq`` and incumbent configs."""
-        from hpo_core.searchers.gp.multitask import ResourceGPModel
-
-        posterior, level, X_incumbent = super().acquisition_posterior()
+        level, X_incumbent = self._acquisition_level()
         self.update_level_weights()
-        X_pending, pending_levels = self.pending_trials()
-        parts: list[tuple[float, ConfigPosterior]] = []
-        if isinstance(self.model, ResourceGPModel):
-            joint = self.model.posterior.fantasize(
-                np.hstack([X_pending, (pending_levels / self.max_t)[:, None]]))
-            parts = [(w, joint.at_resource(r / self.max_t))
-                     for r, w in self.ensemble_weights().items()]
-        else:
-            assert self.model is not None
-            fitted = self.model.posteriors()
-            parts = [(w, fitted[r].fantasize(X_pending[pending_levels == r]))
-                     for r, w in self.ensemble_weights().items() if r in fitted]
+        weights = self.ensemble_weights()
+        parts = [(weights[r], p) for r, p in self._fantasized(weights).items()]
         if not parts:
-            return posterior, level, X_incumbent
+            return self._fantasized({level: 1.0})[level], level, X_incumbent
         total = math.fsum(w for w, _ in parts)
         return EnsemblePosterior([(w / total, p) for w, p in parts]), level, X_incumbent
 

@@ -16,28 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hpo_core import space as sp
-from hpo_core.searchers.base import Searcher
-from hpo_core.searchers.gp.searcher import (
-    MAX_RETRIES,
-    NUM_BEST_STARTS,
-    NUM_LOCAL_STARTS,
-    _check_int,
-    parse_map_reward,
-)
+from hpo_core.searchers.gp.searcher import GPSearcherBase, _check_fraction, _check_int
 
 if TYPE_CHECKING:
-    from hpo_core.searchers.gp.batch_acquisition import ConfigPosterior
+    from hpo_core.searchers.gp.acquisition import ConfigPosterior
     from hpo_core.searchers.gp.independent import IndependentGPModel
     from hpo_core.searchers.gp.multitask import ResourceGPModel
 
 MODELS = ("gp_multitask", "gp_independent")
-#: Iteration limit of the local search, which climbs EI from all starts at once (see
-#: :mod:`hpo_core.searchers.gp.batch_acquisition`); local optima are rounded to valid configs.
-LOCAL_SEARCH_MAXITER = 20
 
 
-class MultiFidelityGPSearcher(Searcher):
+class MultiFidelityGPSearcher(GPSearcherBase):
     """GP-based multi-fidelity searcher (MOBSTER), registered as ``"bayesopt_multifidelity"``;
     ``searcher="bayesopt"`` under a multi-fidelity scheduler selects it.
 
@@ -45,10 +34,10 @@ class MultiFidelityGPSearcher(Searcher):
     (:meth:`~hpo_core.searchers.Searcher.configure_resources`), forwards results at rung levels
     (or all of them, per its ``searcher_data``) and says where each running trial is heading
     (:meth:`~hpo_core.searchers.Searcher.register_pending`). Configs follow
-    :class:`~hpo_core.searchers.gp.searcher.GPSearcher`: ``points_to_evaluate``, random ones up to
-    ``num_init_random`` configs, then maximisers of EI at ``r_acq``. Pending trials are
-    fantasized at the level they are heading to: the model is told their outcome equals its
-    posterior mean there. Resources enter the model as ``level / max_t``.
+    :class:`~hpo_core.searchers.gp.searcher.GPSearcherBase`: ``points_to_evaluate``, random ones
+    up to ``num_init_random`` configs, then maximisers of EI at ``r_acq``. Outcomes of pending
+    trials are fantasized at the level they are heading to (``num_fantasy_samples`` joint
+    posterior draws). Resources enter the model as ``level / max_t``.
 
     Args:
         config_space, metric, mode, rng, points_to_evaluate: As for every searcher.
@@ -64,14 +53,19 @@ class MultiFidelityGPSearcher(Searcher):
             (instead of every ``opt_skip_period``-th fit); default False.
         num_init_random: Number of initial (not model-based) configs; default 6.
         num_init_candidates: Random configs scored per suggestion; default 250.
+        initial_scoring: ``"thompson_indep"`` (default) or ``"acq_func"``, see
+            :class:`~hpo_core.searchers.gp.searcher.GPSearcherBase`.
+        num_fantasy_samples: Samples fantasized per pending trial; default 20.
         opt_nstarts: Hyperparameter optimisation runs per fit; default 2.
         opt_maxiter: Iteration limit of each run; default 50.
         opt_skip_init_length: Hyperparameters are optimised in every fit up to this many
             observations; default 150.
         opt_skip_period: Beyond that, in every ``opt_skip_period``-th fit; default 1.
-        max_size_data_for_model: Fit to at most this many observations: half of them those at
-            the largest levels (the better ones first among equal levels), the rest drawn
-            uniformly from the others (fresh in every fit); ``None``: all. Default 500.
+        max_size_data_for_model: Fit to at most this many observations: a fraction
+            ``max_size_top_fraction`` of them those at the largest levels (the better ones first
+            among equal levels), the rest drawn uniformly from the others (fresh in every fit);
+            ``None``: all. Default 500.
+        max_size_top_fraction: Default 0.25.
         map_reward: For ``mode="max"``: ``"minus_x"`` (default) or ``"<a>_minus_x"``.
         restrict_configurations: Suggest only these configs, each at most once (EI scored on
             all remaining ones, no local search).
@@ -97,33 +91,35 @@ class MultiFidelityGPSearcher(Searcher):
         opt_skip_num_max_resource: bool = False,
         num_init_random: int = 6,
         num_init_candidates: int = 250,
+        initial_scoring: str = "thompson_indep",
+        num_fantasy_samples: int = 20,
         opt_nstarts: int = 2,
         opt_maxiter: int = 50,
         opt_skip_init_length: int = 150,
         opt_skip_period: int = 1,
         max_size_data_for_model: int | None = 500,
+        max_size_top_fraction: float = 0.25,
         map_reward: str | None = None,
         restrict_configurations: Sequence[Mapping[str, Any]] | None = None,
         skip_local_optimization: bool = False,
     ) -> None:
         super().__init__(
-            config_space, metric=metric, mode=mode, rng=rng, points_to_evaluate=points_to_evaluate
+            config_space, metric=metric, mode=mode, rng=rng, points_to_evaluate=points_to_evaluate,
+            num_init_random=num_init_random, num_init_candidates=num_init_candidates,
+            initial_scoring=initial_scoring, num_fantasy_samples=num_fantasy_samples,
+            map_reward=map_reward, restrict_configurations=restrict_configurations,
+            skip_local_optimization=skip_local_optimization,
         )
-        if mode not in ("min", "max"):
-            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
         if model not in MODELS:
             raise ValueError(f"model must be one of {list(MODELS)}, got {model!r}")
         from hpo_core.searchers.gp.resource_kernels import make_resource_kernel
 
-        self._encoder = sp.SpaceEncoder(self.config_space)
         kernel = make_resource_kernel(gp_resource_kernel, dim=self._encoder.dim)
         self.model_name = model
         self.gp_resource_kernel = gp_resource_kernel
         self.resource_acq_bohb_threshold = _check_int(
             "resource_acq_bohb_threshold", resource_acq_bohb_threshold, 1)
         self.opt_skip_num_max_resource = bool(opt_skip_num_max_resource)
-        self.num_init_random = _check_int("num_init_random", num_init_random, 0)
-        self.num_init_candidates = _check_int("num_init_candidates", num_init_candidates, 1)
         self.opt_nstarts = _check_int("opt_nstarts", opt_nstarts, 1)
         self.opt_maxiter = _check_int("opt_maxiter", opt_maxiter, 1)
         self.opt_skip_init_length = _check_int("opt_skip_init_length", opt_skip_init_length, 0)
@@ -131,27 +127,13 @@ class MultiFidelityGPSearcher(Searcher):
         if max_size_data_for_model is not None:
             _check_int("max_size_data_for_model", max_size_data_for_model, 2)
         self.max_size_data_for_model = max_size_data_for_model
-        self._offset = parse_map_reward("minus_x" if map_reward is None else map_reward)
-        self.skip_local_optimization = bool(skip_local_optimization)
+        self.max_size_top_fraction = _check_fraction("max_size_top_fraction",
+                                                     max_size_top_fraction)
         self.model: ResourceGPModel | IndependentGPModel | None = None
         self._kernel = kernel
         self.levels: list[int] = []
         self.max_t = 0
         self.searcher_data = "rungs"
-        # configs
-        self._suggested: set[tuple[Any, ...]] = set()
-        self._num_suggested = 0
-        self._x: dict[int, np.ndarray] = {}
-        self._size = 1
-        for domain in sp.hyperparameters(self.config_space).values():
-            card = domain.cardinality
-            self._size = self._size * card if card is not None and self._size else 0
-        self._table: list[dict[str, Any]] | None = None
-        self._table_X = np.empty((0, self._encoder.dim))
-        self._table_row: dict[tuple[Any, ...], int] = {}
-        self._available = np.zeros(0, dtype=bool)
-        if restrict_configurations is not None:
-            self._init_table(restrict_configurations)
         # observations: rows (x, level) and criterion values in growing buffers
         self._X = np.empty((64, self._encoder.dim))
         self._level = np.zeros(64, dtype=np.int64)
@@ -193,69 +175,8 @@ class MultiFidelityGPSearcher(Searcher):
                                             rng=self.rng, opt_nstarts=self.opt_nstarts,
                                             opt_maxiter=self.opt_maxiter)
 
-    # -- configs --------------------------------------------------------------------------------
-
-    def _init_table(self, configs: Sequence[Mapping[str, Any]]) -> None:
-        rows: dict[tuple[Any, ...], dict[str, Any]] = {}
-        for c in configs:
-            config = sp.complete_config(self.config_space, c)
-            rows.setdefault(self._key(config), config)
-        if not rows:
-            raise ValueError("restrict_configurations must not be empty")
-        self._table = list(rows.values())
-        self._table_X = self._encoder.encode_many(self._table)
-        self._table_row = {key: i for i, key in enumerate(rows)}
-        self._available = np.ones(len(self._table), dtype=bool)
-        self._initial = type(self._initial)(c for c in self._initial
-                                            if self._key(c) in self._table_row)
-
-    def _key(self, config: Mapping[str, Any]) -> tuple[Any, ...]:
-        return sp.config_key(self.config_space, config)
-
-    def _is_new(self, config: Mapping[str, Any]) -> bool:
-        return self._key(config) not in self._suggested
-
-    def suggest(self, trial_id: int) -> dict[str, Any] | None:
-        config = None
-        while self._initial and config is None:
-            first = self._initial.popleft()
-            config = first if self._is_new(first) else None
-        if config is None:
-            config = self._suggest(trial_id)
-        if config is None:
-            return None
-        key = self._key(config)
-        self._suggested.add(key)
-        self._num_suggested += 1
-        self._x[trial_id] = self._encoder.encode(config)
-        if self._table is not None and key in self._table_row:
-            self._available[self._table_row[key]] = False
-        return config
-
-    def _suggest(self, trial_id: int) -> dict[str, Any] | None:
-        if self._num_suggested < self.num_init_random or not self._count:
-            return self._random_config()
-        if self.model is None:
-            raise ValueError(
-                "searcher 'bayesopt_multifidelity' needs a multi-fidelity scheduler (such as "
-                "HyperbandScheduler) to tell it the rung levels and max_t"
-            )
-        from hpo_core.searchers.gp.model import single_threaded_blas
-
-        with single_threaded_blas():
-            return self._bo_config()
-
-    def _random_config(self) -> dict[str, Any] | None:
-        if self._table is not None:
-            rows = np.flatnonzero(self._available)
-            return None if not len(rows) else self._table[int(self.rng.choice(rows))]
-        if self._size and len(self._suggested) >= self._size:
-            return None
-        for _ in range(MAX_RETRIES):
-            config = sp.sample_config(self.config_space, self.rng)
-            if self._is_new(config):
-                return config
-        return None
+    def _has_data(self) -> bool:
+        return bool(self._count)
 
     # -- data -----------------------------------------------------------------------------------
 
@@ -271,7 +192,7 @@ class MultiFidelityGPSearcher(Searcher):
         x = self._x.get(trial_id)
         if x is None:
             x = self._x[trial_id] = self._encoder.encode(config)
-        criterion = float(value) if self.mode == "min" else self._offset - float(value)
+        criterion = self._criterion(value)
         if self.searcher_data == "rungs_and_last" and not is_rung:
             row = self._last_row.get(trial_id)
             if row is None:
@@ -344,13 +265,15 @@ class MultiFidelityGPSearcher(Searcher):
     # -- model-based suggestions ----------------------------------------------------------------
 
     def _training_rows(self) -> np.ndarray:
+        from hpo_core.searchers.gp.model import top_count
+
         rows = np.flatnonzero(self._valid[:self._num_rows])
         size = self.max_size_data_for_model
         if size is None or len(rows) <= size:
             return rows
         # largest levels first, better values first among equal levels
         order = rows[np.lexsort((self._y[rows], -self._level[rows]))]
-        num_top = size // 2
+        num_top = top_count(size, self.max_size_top_fraction)
         rest = self.rng.choice(order[num_top:], size=size - num_top, replace=False)
         return np.sort(np.concatenate([order[:num_top], rest]))
 
@@ -405,53 +328,51 @@ class MultiFidelityGPSearcher(Searcher):
         """The posterior over configs at ``r_acq`` (pending trials fantasized), ``r_acq`` and
         the encoded configs observed at (or pending towards) ``r_acq``, where the incumbent of
         EI is taken. Fits the model first if the data changed."""
-        from hpo_core.searchers.gp.multitask import ResourceGPModel
+        level, X_incumbent = self._acquisition_level()
+        return self._fantasized({level: 1.0})[level], level, X_incumbent
+
+    def _acquisition_level(self) -> tuple[int, np.ndarray]:
+        """``r_acq`` and the incumbent's configs (see :meth:`acquisition_posterior`), after
+        fitting the model if the data changed."""
+        from hpo_core.searchers.gp.independent import IndependentGPModel
 
         if self._data_changed:
             self._fit()
         level = self.resource_for_acquisition()
-        if not isinstance(self.model, ResourceGPModel):
-            assert self.model is not None
+        if isinstance(self.model, IndependentGPModel):
             fitted = self.model.posteriors()
             if level not in fitted:  # subsampling dropped it: the largest level left
                 level = max(fitted)
         rows = np.flatnonzero(self._valid[:self._num_rows] & (self._level[:self._num_rows]
                                                                == level))
-        pending_ids = [t for t, r in self._pending.items() if t in self._x]
-        X_pending = np.array([self._x[t] for t in pending_ids]).reshape(-1, self._encoder.dim)
-        pending_levels = np.array([self._pending[t] for t in pending_ids], dtype=np.int64)
-        at_level = pending_levels == level
-        X_incumbent = np.vstack([self._X[rows], X_pending[at_level]])
+        X_pending, pending_levels = self.pending_trials()
+        return level, np.vstack([self._X[rows], X_pending[pending_levels == level]])
+
+    def _fantasized(self, levels: Mapping[int, float]) -> dict[int, ConfigPosterior]:
+        """Posteriors over configs at ``levels`` (those the model has) after fantasizing the
+        outcomes of pending trials at the levels they head to, from one set of samples."""
+        from hpo_core.searchers.gp.multitask import ResourceGPModel
+
+        X_pending, pending_levels = self.pending_trials()
+        num_samples, rng = self.num_fantasy_samples, self.rng
         if isinstance(self.model, ResourceGPModel):
-            posterior = self.model.posterior.fantasize(self._rows(X_pending, pending_levels))
-            return posterior.at_resource(level / self.max_t), level, X_incumbent
+            joint = self.model.posterior.fantasize(self._rows(X_pending, pending_levels),
+                                                   num_samples=num_samples, rng=rng)
+            return {r: joint.at_resource(r / self.max_t) for r in levels}
         assert self.model is not None
-        # independent levels: only trials heading to r_acq change its posterior
-        level_posterior = self.model.posteriors()[level].fantasize(X_pending[at_level])
-        return level_posterior, level, X_incumbent
+        # independent levels: only trials heading to a level change its posterior
+        fitted = self.model.posteriors()
+        return {r: fitted[r].fantasize(X_pending[pending_levels == r], num_samples=num_samples,
+                                       rng=rng)
+                for r in levels if r in fitted}
 
     def _bo_config(self) -> dict[str, Any] | None:
-        from hpo_core.searchers.gp import batch_acquisition as acq
+        from hpo_core.searchers.gp import acquisition as acq
 
-        posterior, level, X_incumbent = self.acquisition_posterior()
-        best = acq.incumbent(posterior, X_incumbent)
-        if self._table is not None:
-            rows = np.flatnonzero(self._available)
-            if not len(rows):
-                return None
-            return self._table[rows[acq.select_from_table(posterior, self._table_X[rows],
-                                                          best=best)]]
-        if self._size and len(self._suggested) >= self._size:
-            return None
-        candidates = [sp.sample_config(self.config_space, self.rng)
-                      for _ in range(self.num_init_candidates)]
-        rows = np.flatnonzero(self._valid[:self._num_rows] & (self._level[:self._num_rows]
-                                                               == level))
-        top = self._X[rows[np.argsort(self._y[rows], kind="stable")[:NUM_BEST_STARTS]]]
-        config = acq.select_config(
-            posterior, encoder=self._encoder, best=best, candidates=candidates,
-            extra_starts=top, is_new=self._is_new,
-            num_local_starts=0 if self.skip_local_optimization else NUM_LOCAL_STARTS,
-            local_maxiter=LOCAL_SEARCH_MAXITER,
-        )
-        return config if config is not None else self._random_config()
+        if self.model is None:
+            raise ValueError(
+                "searcher 'bayesopt_multifidelity' needs a multi-fidelity scheduler (such as "
+                "HyperbandScheduler) to tell it the rung levels and max_t"
+            )
+        posterior, _, X_incumbent = self.acquisition_posterior()
+        return self._select(posterior, acq.incumbent(posterior, X_incumbent))

@@ -19,6 +19,7 @@ import functools
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve, solve_triangular
@@ -127,15 +128,42 @@ def minimize_from_starts(
     return np.asarray(best_params, dtype=float)
 
 
+def top_count(size: int, top_fraction: float) -> int:
+    """How many of ``size`` subsampled points are the best ones (see ``GPModel``)."""
+    return min(size, round(size * top_fraction))
+
+
+def fantasy_targets(
+    posterior: Any, X_pending: np.ndarray, *, num_samples: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Joint draws of noisy targets at the rows of ``X_pending`` from ``posterior`` (which has
+    ``predict_joint`` and ``noise``), shape ``(len(X_pending), num_samples)``."""
+    mean, cov = posterior.predict_joint(X_pending)
+    cov[np.diag_indices_from(cov)] += posterior.noise
+    L = np.tril(_cholesky(cov)[0])
+    return mean[:, None] + L @ rng.standard_normal((X_pending.shape[0], num_samples))
+
+
+def with_fantasies(y: np.ndarray, y_pending: np.ndarray) -> np.ndarray:
+    """Targets ``y`` (shape ``(n,)``) followed by fantasized ones: ``(p,)`` (one value per
+    pending input) or ``(p, S)`` (``S`` samples, ``y`` then repeated in each column)."""
+    if y_pending.ndim == 1:
+        return np.concatenate([y, y_pending])
+    return np.vstack([np.repeat(y[:, None], y_pending.shape[1], axis=1), y_pending])
+
+
 class GPPosterior:
     """Posterior over the latent function given data, for fixed hyperparameters.
+
+    Targets may have a sample axis (fantasies, see :meth:`fantasize`): then means have one
+    column per sample, while variances are common to all samples.
 
     Args:
         kernel: The kernel, with its parameters set.
         mean: Constant prior mean.
         noise: Noise variance.
         X: Inputs, shape ``(n, dim)``.
-        y: Targets, shape ``(n,)``.
+        y: Targets, shape ``(n,)`` or ``(n, S)``.
     """
 
     def __init__(
@@ -150,7 +178,8 @@ class GPPosterior:
         self._inverse: np.ndarray | None = None
 
     def predict(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and variance (floored at 0) of the latent function at the rows of ``Xs``."""
+        """Mean (``(m,)``, or ``(m, S)`` with fantasy samples) and variance (``(m,)``, floored
+        at 0) of the latent function at the rows of ``Xs``."""
         Ks = self.kernel(Xs, self.X)
         v = solve_triangular(self._chol[0], Ks.T, lower=True, check_finite=False)
         var = self.kernel.diag(Xs) - np.sum(v * v, axis=0)
@@ -166,7 +195,8 @@ class GPPosterior:
     def predict_with_gradient(
         self, Xs: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """:meth:`predict` plus the gradients of mean and variance in each input row.
+        """:meth:`predict` plus the gradients of mean (``(m, [S,] dim)``) and variance
+        (``(m, dim)``) in each input row.
 
         Meant for many calls on few rows (local search): the variance comes from the inverse
         covariance matrix, computed once, which agrees with :meth:`predict` up to rounding.
@@ -177,20 +207,30 @@ class GPPosterior:
         G = self.kernel.input_gradient(Xs, self.X)  # (m, n, dim)
         beta = Ks @ self._inverse  # rows: K^-1 k(x, X)
         var = self.kernel.diag(Xs) - np.sum(Ks * beta, axis=1)
-        dmean = np.matmul(self._alpha, G)
+        dmean = np.matmul(self._alpha.T, G)
         dvar = self.kernel.diag_input_gradient(Xs) - 2.0 * np.matmul(beta[:, None, :], G)[:, 0]
         return self.mean + Ks @ self._alpha, np.maximum(var, 0.0), dmean, dvar
 
-    def fantasize(self, X_pending: np.ndarray) -> GPPosterior:
-        """The posterior after also observing the posterior mean at ``X_pending``.
+    def fantasize(
+        self, X_pending: np.ndarray, *, num_samples: int = 0,
+        rng: np.random.Generator | None = None,
+    ) -> GPPosterior:
+        """The posterior after also observing fantasized outcomes at ``X_pending``.
 
-        The mean stays the same everywhere; the variance drops at and near the pending inputs.
+        With ``num_samples`` >= 1, outcomes are that many joint draws from the posterior (noise
+        included; ``rng`` required), giving means with a sample axis. With ``0``, the outcome is
+        the posterior mean: the mean stays the same everywhere. Either way the variance drops at
+        and near the pending inputs.
         """
         if X_pending.shape[0] == 0:
             return self
-        y_pending = self.predict(X_pending)[0]
+        if num_samples:
+            assert rng is not None and self.y.ndim == 1
+            y_pending = fantasy_targets(self, X_pending, num_samples=num_samples, rng=rng)
+        else:
+            y_pending = self.predict(X_pending)[0]
         return GPPosterior(kernel=self.kernel, mean=self.mean, noise=self.noise,
-                           X=np.vstack([self.X, X_pending]), y=np.concatenate([self.y, y_pending]))
+                           X=np.vstack([self.X, X_pending]), y=with_fantasies(self.y, y_pending))
 
 
 class GPModel:
@@ -208,8 +248,10 @@ class GPModel:
         opt_skip_period: ... and beyond that only in every ``opt_skip_period``-th fit (the first
             such fit included); the other fits keep the parameters and refactor the matrix.
         max_size_data_for_model: If the data is larger, fit on ``max_size_data_for_model``
-            points: the ``max_size_data_for_model // 2`` with the lowest targets, the rest drawn
-            uniformly without replacement from the others (fresh in every fit). ``None``: all.
+            points: the fraction ``max_size_top_fraction`` of them with the lowest targets, the
+            rest drawn uniformly without replacement from the others (fresh in every fit).
+            ``None``: all.
+        max_size_top_fraction: See above; default 0.25.
         noise_prior: Prior of the noise variance; ``None`` for none.
         noise_floor: Smallest noise variance (standardised units).
 
@@ -233,6 +275,7 @@ class GPModel:
         opt_skip_init_length: int = 150,
         opt_skip_period: int = 1,
         max_size_data_for_model: int | None = None,
+        max_size_top_fraction: float = 0.25,
         noise_prior: GammaPrior | None = NOISE_PRIOR,
         noise_floor: float = 1e-6,
     ) -> None:
@@ -243,6 +286,7 @@ class GPModel:
         self.opt_skip_init_length = opt_skip_init_length
         self.opt_skip_period = opt_skip_period
         self.max_size_data_for_model = max_size_data_for_model
+        self.max_size_top_fraction = max_size_top_fraction
         self.noise_prior = noise_prior
         self.noise_floor = noise_floor
         self.params = np.concatenate([[0.0], kernel.params, [math.log(1e-3)]])
@@ -296,7 +340,7 @@ class GPModel:
         if size is None or X.shape[0] <= size:
             return X, y
         order = np.argsort(y, kind="stable")
-        num_top = size // 2
+        num_top = top_count(size, self.max_size_top_fraction)
         rest = self.rng.choice(order[num_top:], size=size - num_top, replace=False)
         keep = np.sort(np.concatenate([order[:num_top], rest]))
         return X[keep], y[keep]

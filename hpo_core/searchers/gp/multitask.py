@@ -22,12 +22,19 @@ from hpo_core.searchers.gp.model import (
     NOISE_PRIOR,
     _cholesky,
     cholesky_inverse,
+    fantasy_targets,
     minimize_from_starts,
     single_threaded_blas,
+    with_fantasies,
 )
 from hpo_core.searchers.gp.resource_kernels import ResourceKernel
 
 _LOG_2PI = math.log(2.0 * math.pi)
+
+
+def _column(mean: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The prior mean as a column when the targets have a sample axis."""
+    return mean[:, None] if y.ndim == 2 else mean
 
 
 class ResourcePosterior:
@@ -37,7 +44,8 @@ class ResourcePosterior:
         kernel: Resource kernel (and mean function) with its parameters set.
         noise: Noise variance.
         X: Rows ``(x, r)``, shape ``(n, d + 1)``.
-        y: Targets, shape ``(n,)``.
+        y: Targets, shape ``(n,)`` or ``(n, S)`` (fantasy samples: means then have a sample
+            axis, as for :class:`~hpo_core.searchers.gp.model.GPPosterior`).
         chol: Lower Cholesky factor of ``kernel(X) + noise I`` if already known.
     """
 
@@ -49,7 +57,8 @@ class ResourcePosterior:
             K[np.diag_indices_from(K)] += noise
             chol = _cholesky(K)[0]
         self._L = chol
-        self._alpha = cho_solve((chol, True), y - kernel.mean(X), check_finite=False)
+        self._alpha = cho_solve((chol, True), y - _column(kernel.mean(X), y),
+                                check_finite=False)
         self._inverse: np.ndarray | None = None
 
     def predict(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -57,13 +66,16 @@ class ResourcePosterior:
         Ks = self.kernel(Xs, self.X)
         v = solve_triangular(self._L, Ks.T, lower=True, check_finite=False)
         var = self.kernel.diag(Xs) - np.sum(v * v, axis=0)
-        return self.kernel.mean(Xs) + Ks @ self._alpha, np.maximum(var, 0.0)
+        return self._mean(Xs, Ks), np.maximum(var, 0.0)
+
+    def _mean(self, Xs: np.ndarray, Ks: np.ndarray) -> np.ndarray:
+        return _column(self.kernel.mean(Xs), self.y) + Ks @ self._alpha
 
     def predict_joint(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean and covariance matrix of the latent function at the rows of ``Xs``."""
         Ks = self.kernel(Xs, self.X)
         v = solve_triangular(self._L, Ks.T, lower=True, check_finite=False)
-        return self.kernel.mean(Xs) + Ks @ self._alpha, self.kernel(Xs) - v.T @ v
+        return self._mean(Xs, Ks), self.kernel(Xs) - v.T @ v
 
     def predict_with_gradient(
         self, Xs: np.ndarray
@@ -80,13 +92,15 @@ class ResourcePosterior:
         G = self.kernel.input_gradient(Xs, self.X)[:, :, :-1]  # (m, n, d)
         beta = Ks @ self._inverse  # rows: K^-1 k(x, X)
         var = self.kernel.diag(Xs) - np.sum(Ks * beta, axis=1)
-        dmean = np.matmul(self._alpha, G)
+        dmean = np.matmul(self._alpha.T, G)
         dvar = (self.kernel.diag_input_gradient(Xs)[:, :-1]
                 - 2.0 * np.matmul(beta[:, None, :], G)[:, 0])
-        return self.kernel.mean(Xs) + Ks @ self._alpha, np.maximum(var, 0.0), dmean, dvar
+        return self._mean(Xs, Ks), np.maximum(var, 0.0), dmean, dvar
 
     def extend(self, X_new: np.ndarray, y_new: np.ndarray) -> ResourcePosterior:
-        """The posterior after also observing ``y_new`` at ``X_new``, same hyperparameters.
+        """The posterior after also observing ``y_new`` at ``X_new``, same hyperparameters
+        (``y_new`` of shape ``(p, S)``: ``S`` fantasy samples, see
+        :func:`~hpo_core.searchers.gp.model.with_fantasies`).
 
         The Cholesky factor is extended by a block, in ``O(n^2 p)`` for ``p`` new rows.
         """
@@ -103,14 +117,22 @@ class ResourcePosterior:
         L[n:, n:] = np.tril(_cholesky(S)[0])
         return ResourcePosterior(kernel=self.kernel, noise=self.noise,
                                  X=np.vstack([self.X, X_new]),
-                                 y=np.concatenate([self.y, y_new]), chol=L)
+                                 y=with_fantasies(self.y, y_new), chol=L)
 
-    def fantasize(self, X_pending: np.ndarray) -> ResourcePosterior:
-        """The posterior after also observing the posterior mean at ``X_pending`` (which keeps
-        the mean and lowers the variance at and near those rows)."""
+    def fantasize(
+        self, X_pending: np.ndarray, *, num_samples: int = 0,
+        rng: np.random.Generator | None = None,
+    ) -> ResourcePosterior:
+        """The posterior after also observing fantasized outcomes at ``X_pending``: that many
+        joint samples (``num_samples`` >= 1, from ``rng``), or the posterior mean (``0``: the
+        mean stays the same). Either way the variance drops at and near those rows."""
         if X_pending.shape[0] == 0:
             return self
-        return self.extend(X_pending, self.predict(X_pending)[0])
+        if not num_samples:
+            return self.extend(X_pending, self.predict(X_pending)[0])
+        assert rng is not None and self.y.ndim == 1
+        return self.extend(X_pending, fantasy_targets(self, X_pending, num_samples=num_samples,
+                                                      rng=rng))
 
     def at_resource(self, resource: float) -> PosteriorAtResource:
         """The posterior over configs at normalised resource ``resource``."""

@@ -13,16 +13,13 @@ from hpo_core import space as sp
 from hpo_core.searchers.base import Searcher
 
 if TYPE_CHECKING:
+    from hpo_core.searchers.gp.acquisition import Best, ConfigPosterior
     from hpo_core.searchers.gp.model import GPModel
 
 _MAP_REWARD = re.compile(r"^(?:(?P<offset>.+)_)?minus_x$")
 
-#: Best observed inputs added to the random candidates as starting points of local search.
-NUM_BEST_STARTS = 3
 #: Local searches per suggestion (from the best-scoring candidates).
-NUM_LOCAL_STARTS = 3
-#: Iteration limit of each local search.
-LOCAL_SEARCH_MAXITER = 50
+NUM_LOCAL_STARTS = 1
 #: Draws to attempt before concluding that a finite space is exhausted.
 MAX_RETRIES = 100
 
@@ -53,52 +50,42 @@ def _check_int(name: str, value: Any, minimum: int) -> int:
     return int(value)
 
 
-class GPSearcher(Searcher):
-    """Bayesian optimisation: a GP surrogate (Matérn-5/2 ARD) and expected improvement.
+def _check_fraction(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+    return float(value)
+
+
+class GPSearcherBase(Searcher):
+    """What the GP searchers share: initial configs, no config twice, finite tables, the
+    internal criterion and the choice of a config by expected improvement.
 
     The first ``max(num_init_random, len(points_to_evaluate))`` configs are the
-    ``points_to_evaluate``, then random ones; later configs maximise expected improvement of the
-    internal criterion (the metric for ``mode="min"``, ``map_reward`` of it for ``mode="max"``),
-    as long as some result has been observed (random until then). Configs suggested but not
-    yet observed are *pending*: the model is told that their outcome equals its posterior mean
-    there ("kriging believer"), which keeps the mean and removes uncertainty around them, so
-    parallel workers are not sent to the same spot. No config is suggested twice.
-
-    The data holds one value per trial: the one at the highest resource observed (the latest
-    one at equal resource), so the searcher also runs under multi-fidelity schedulers, where it
-    models the latest values of all trials alike. Non-finite values are ignored.
+    ``points_to_evaluate``, then random ones; later configs maximise EI of the internal criterion
+    (the metric for ``mode="min"``, ``map_reward`` of it for ``mode="max"``) under the posterior
+    a subclass builds (:meth:`_bo_config`), as long as some result has been observed (random
+    until then). No config is suggested twice.
 
     Args:
-        config_space: The configuration space.
-        metric: Name of the metric to optimise.
-        mode: ``"min"`` or ``"max"``.
-        rng: The generator all randomness comes from (random configs, candidates, restarts,
-            subsampling).
-        points_to_evaluate: Initial configs (see :class:`~hpo_core.searchers.base.Searcher`).
-        num_init_random: Number of initial configs, see above; default 3.
-        num_init_candidates: Random configs scored per suggestion; default 250.
-        opt_nstarts: Hyperparameter optimisation runs per fit; default 2.
-        opt_maxiter: Iteration limit of each such run; default 50.
-        opt_skip_init_length: Hyperparameters are refitted on every new observation up to this
-            many observations; default 150.
-        opt_skip_period: Beyond that, only on every ``opt_skip_period``-th one; default 1.
-        max_size_data_for_model: Fit the model to at most this many observations (half the best,
-            half drawn at random, see :class:`~hpo_core.searchers.gp.model.GPModel`); default
-            500 (a fit costs O(n^3): without a cap, long runs slow down sharply); ``None``: all.
-        map_reward: For ``mode="max"``: ``"minus_x"`` (default, criterion ``-metric``) or
-            ``"<a>_minus_x"`` (criterion ``a - metric``, e.g. ``"1_minus_x"``). Ignored for
-            ``mode="min"``.
+        config_space, metric, mode, rng, points_to_evaluate: As for every searcher.
+        num_init_random: Number of initial configs, see above.
+        num_init_candidates: Random configs scored per suggestion.
+        initial_scoring: How the candidates are scored to pick the start of local search:
+            ``"thompson_indep"`` (an independent posterior sample each) or ``"acq_func"`` (EI).
+        num_fantasy_samples: Joint posterior samples of the outcomes of pending trials; EI is
+            averaged over them, so parallel workers are not sent to the same spot.
+        map_reward: For ``mode="max"``: ``"minus_x"`` (criterion ``-metric``) or
+            ``"<a>_minus_x"`` (criterion ``a - metric``, e.g. ``"1_minus_x"``).
         restrict_configurations: If given, suggest only these configs (e.g. those a table
             holds), each at most once: EI is computed for all not yet suggested and the best is
             taken, without local search. Initial points not among them are dropped.
-        skip_local_optimization: Take the best-scoring candidate instead of climbing EI from
-            the best ones with L-BFGS-B; default False.
-
-    Raises:
-        ValueError: If an option is out of range (naming it).
+        skip_local_optimization: Take the best-scoring candidate instead of climbing EI from it
+            with L-BFGS-B.
     """
 
     wants_data = True
+    #: Iteration limit of the local search.
+    local_search_maxiter = 50
 
     def __init__(
         self,
@@ -107,51 +94,36 @@ class GPSearcher(Searcher):
         metric: str,
         mode: str,
         rng: np.random.Generator,
-        points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
-        num_init_random: int = 3,
-        num_init_candidates: int = 250,
-        opt_nstarts: int = 2,
-        opt_maxiter: int = 50,
-        opt_skip_init_length: int = 150,
-        opt_skip_period: int = 1,
-        max_size_data_for_model: int | None = 500,
-        map_reward: str | None = None,
-        restrict_configurations: Sequence[Mapping[str, Any]] | None = None,
-        skip_local_optimization: bool = False,
+        points_to_evaluate: Sequence[Mapping[str, Any]] | None,
+        num_init_random: int,
+        num_init_candidates: int,
+        initial_scoring: str,
+        num_fantasy_samples: int,
+        map_reward: str | None,
+        restrict_configurations: Sequence[Mapping[str, Any]] | None,
+        skip_local_optimization: bool,
     ) -> None:
         super().__init__(
             config_space, metric=metric, mode=mode, rng=rng, points_to_evaluate=points_to_evaluate
         )
+        from hpo_core.searchers.gp.acquisition import INITIAL_SCORINGS
+
         if mode not in ("min", "max"):
             raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+        if initial_scoring not in INITIAL_SCORINGS:
+            raise ValueError(f"initial_scoring must be one of {list(INITIAL_SCORINGS)}, got "
+                             f"{initial_scoring!r}")
         self.num_init_random = _check_int("num_init_random", num_init_random, 0)
         self.num_init_candidates = _check_int("num_init_candidates", num_init_candidates, 1)
-        if max_size_data_for_model is not None:
-            _check_int("max_size_data_for_model", max_size_data_for_model, 2)
+        self.initial_scoring = initial_scoring
+        self.num_fantasy_samples = _check_int("num_fantasy_samples", num_fantasy_samples, 1)
         self._offset = parse_map_reward("minus_x" if map_reward is None else map_reward)
         self.skip_local_optimization = bool(skip_local_optimization)
         self._encoder = sp.SpaceEncoder(self.config_space)
-        # scipy is imported here, not with the registry, so `import hpo_core` stays light.
-        from hpo_core.searchers.gp.kernels import Matern52
-        from hpo_core.searchers.gp.model import GPModel, keep_freed_memory
-
-        keep_freed_memory()
-
-        self.model: GPModel = GPModel(
-            kernel=Matern52(dim=self._encoder.dim),
-            rng=rng,
-            opt_nstarts=_check_int("opt_nstarts", opt_nstarts, 1),
-            opt_maxiter=_check_int("opt_maxiter", opt_maxiter, 1),
-            opt_skip_init_length=_check_int("opt_skip_init_length", opt_skip_init_length, 0),
-            opt_skip_period=_check_int("opt_skip_period", opt_skip_period, 1),
-            max_size_data_for_model=max_size_data_for_model,
-        )
         self._suggested: set[tuple[Any, ...]] = set()
         self._num_suggested = 0
-        self._pending: dict[int, np.ndarray] = {}
-        #: trial_id -> (encoded config, criterion, resource)
-        self._data: dict[int, tuple[np.ndarray, float, int]] = {}
-        self._data_changed = False
+        #: trial_id -> encoded config, for every suggested trial
+        self._x: dict[int, np.ndarray] = {}
         self._size = 1
         for domain in sp.hyperparameters(self.config_space).values():
             card = domain.cardinality
@@ -170,13 +142,12 @@ class GPSearcher(Searcher):
             rows.setdefault(self._key(config), config)  # a table may repeat a config
         if not rows:
             raise ValueError("restrict_configurations must not be empty")
-        table = list(rows.values())
-        self._table = table
-        self._table_X = self._encoder.encode_many(table)
+        self._table = list(rows.values())
+        self._table_X = self._encoder.encode_many(self._table)
         self._table_row = {key: i for i, key in enumerate(rows)}
-        self._available = np.ones(len(table), dtype=bool)
-        self._initial = type(self._initial)(c for c in self._initial if self._key(c) in
-                                            self._table_row)
+        self._available = np.ones(len(self._table), dtype=bool)
+        self._initial = type(self._initial)(c for c in self._initial
+                                            if self._key(c) in self._table_row)
 
     def _key(self, config: Mapping[str, Any]) -> tuple[Any, ...]:
         return sp.config_key(self.config_space, config)
@@ -184,27 +155,37 @@ class GPSearcher(Searcher):
     def _is_new(self, config: Mapping[str, Any]) -> bool:
         return self._key(config) not in self._suggested
 
+    def _criterion(self, value: float) -> float:
+        """The minimised internal criterion of a metric value."""
+        return float(value) if self.mode == "min" else self._offset - float(value)
+
     def suggest(self, trial_id: int) -> dict[str, Any] | None:
         config = None
         while self._initial and config is None:
             first = self._initial.popleft()
             config = first if self._is_new(first) else None
         if config is None:
-            config = self._suggest(trial_id)
+            if self._num_suggested < self.num_init_random or not self._has_data():
+                config = self._random_config()
+            else:
+                from hpo_core.searchers.gp.model import single_threaded_blas
+
+                with single_threaded_blas():
+                    config = self._bo_config()
+                if config is None and self._table is None:
+                    config = self._random_config()
         if config is None:
             return None
         key = self._key(config)
         self._suggested.add(key)
         self._num_suggested += 1
-        self._pending[trial_id] = self._encoder.encode(config)
+        self._x[trial_id] = self._encoder.encode(config)
         if self._table is not None and key in self._table_row:
             self._available[self._table_row[key]] = False
         return config
 
-    def _suggest(self, trial_id: int) -> dict[str, Any] | None:
-        if self._num_suggested < self.num_init_random or not self._data:
-            return self._random_config()
-        return self._bo_config()
+    def _suggest(self, trial_id: int) -> dict[str, Any] | None:  # pragma: no cover
+        raise AssertionError("suggest() is overridden")
 
     def _random_config(self) -> dict[str, Any] | None:
         if self._table is not None:
@@ -218,24 +199,20 @@ class GPSearcher(Searcher):
                 return config
         return None
 
+    def _has_data(self) -> bool:
+        """Whether the model has something to learn from (else configs are random)."""
+        raise NotImplementedError
+
     def _bo_config(self) -> dict[str, Any] | None:
-        from hpo_core.searchers.gp.model import single_threaded_blas
+        """A model-based config (BLAS single-threaded), ``None`` if none is new."""
+        raise NotImplementedError
 
-        with single_threaded_blas():
-            return self._bo_config_single_threaded()
-
-    def _bo_config_single_threaded(self) -> dict[str, Any] | None:
+    def _select(self, posterior: ConfigPosterior, best: Best) -> dict[str, Any] | None:
+        """The config of highest EI under ``posterior`` (see
+        :func:`~hpo_core.searchers.gp.acquisition.select_config`), from the table if there is
+        one; ``None`` if no new config is left."""
         from hpo_core.searchers.gp import acquisition as acq
 
-        if self._data_changed:
-            X = np.array([x for x, _, _ in self._data.values()])
-            y = np.array([v for _, v, _ in self._data.values()])
-            self.model.fit(X, y)
-            self._data_changed = False
-        real = self.model.posterior
-        pending = np.array(list(self._pending.values())).reshape(-1, self._encoder.dim)
-        posterior = real.fantasize(pending)
-        best = acq.incumbent(posterior)
         if self._table is not None:
             rows = np.flatnonzero(self._available)
             if not len(rows):
@@ -246,28 +223,146 @@ class GPSearcher(Searcher):
             return None
         candidates = [sp.sample_config(self.config_space, self.rng)
                       for _ in range(self.num_init_candidates)]
-        top = real.X[np.argsort(real.y, kind="stable")[:NUM_BEST_STARTS]]
-        config = acq.select_config(
+        return acq.select_config(
             posterior, encoder=self._encoder, best=best, candidates=candidates,
-            extra_starts=top, is_new=self._is_new,
+            is_new=self._is_new, initial_scoring=self.initial_scoring, rng=self.rng,
             num_local_starts=0 if self.skip_local_optimization else NUM_LOCAL_STARTS,
-            local_maxiter=LOCAL_SEARCH_MAXITER,
+            local_maxiter=self.local_search_maxiter,
         )
-        return config if config is not None else self._random_config()
+
+
+class GPSearcher(GPSearcherBase):
+    """Bayesian optimisation: a GP surrogate (Matérn-5/2 ARD) and expected improvement.
+
+    Configs as in :class:`GPSearcherBase`. Configs suggested but not yet observed are
+    *pending*: their outcomes are fantasized by ``num_fantasy_samples`` joint draws from the
+    posterior, which lowers the uncertainty around them.
+
+    The data holds one value per trial: the one at the highest resource observed (the latest
+    one at equal resource), so the searcher also runs under multi-fidelity schedulers, where it
+    models the latest values of all trials alike. Non-finite values are ignored.
+
+    Args:
+        config_space: The configuration space.
+        metric: Name of the metric to optimise.
+        mode: ``"min"`` or ``"max"``.
+        rng: The generator all randomness comes from (random configs, candidates, restarts,
+            subsampling, fantasies).
+        points_to_evaluate: Initial configs (see :class:`~hpo_core.searchers.base.Searcher`).
+        num_init_random: Number of initial configs; default 3.
+        num_init_candidates: Random configs scored per suggestion; default 250.
+        initial_scoring: ``"thompson_indep"`` (default) or ``"acq_func"``, see
+            :class:`GPSearcherBase`.
+        num_fantasy_samples: Samples fantasized per pending trial; default 20.
+        opt_nstarts: Hyperparameter optimisation runs per fit; default 2.
+        opt_maxiter: Iteration limit of each such run; default 50.
+        opt_skip_init_length: Hyperparameters are refitted on every new observation up to this
+            many observations; default 150.
+        opt_skip_period: Beyond that, only on every ``opt_skip_period``-th one; default 1.
+        max_size_data_for_model: Fit the model to at most this many observations (the best
+            ones and a random draw of the others, see
+            :class:`~hpo_core.searchers.gp.model.GPModel`); default 500 (a fit costs O(n^3):
+            without a cap, long runs slow down sharply); ``None``: all.
+        max_size_top_fraction: The fraction of those kept for being best; default 0.25.
+        map_reward: For ``mode="max"``: ``"minus_x"`` (default) or ``"<a>_minus_x"``. Ignored
+            for ``mode="min"``.
+        restrict_configurations: Suggest only these configs, see :class:`GPSearcherBase`.
+        skip_local_optimization: Take the best-scoring candidate without local search; default
+            False.
+
+    Raises:
+        ValueError: If an option is out of range (naming it).
+    """
+
+    def __init__(
+        self,
+        config_space: Mapping[str, Any],
+        *,
+        metric: str,
+        mode: str,
+        rng: np.random.Generator,
+        points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
+        num_init_random: int = 3,
+        num_init_candidates: int = 250,
+        initial_scoring: str = "thompson_indep",
+        num_fantasy_samples: int = 20,
+        opt_nstarts: int = 2,
+        opt_maxiter: int = 50,
+        opt_skip_init_length: int = 150,
+        opt_skip_period: int = 1,
+        max_size_data_for_model: int | None = 500,
+        max_size_top_fraction: float = 0.25,
+        map_reward: str | None = None,
+        restrict_configurations: Sequence[Mapping[str, Any]] | None = None,
+        skip_local_optimization: bool = False,
+    ) -> None:
+        super().__init__(
+            config_space, metric=metric, mode=mode, rng=rng, points_to_evaluate=points_to_evaluate,
+            num_init_random=num_init_random, num_init_candidates=num_init_candidates,
+            initial_scoring=initial_scoring, num_fantasy_samples=num_fantasy_samples,
+            map_reward=map_reward, restrict_configurations=restrict_configurations,
+            skip_local_optimization=skip_local_optimization,
+        )
+        if max_size_data_for_model is not None:
+            _check_int("max_size_data_for_model", max_size_data_for_model, 2)
+        # scipy is imported here, not with the registry, so `import hpo_core` stays light.
+        from hpo_core.searchers.gp.kernels import Matern52
+        from hpo_core.searchers.gp.model import GPModel, keep_freed_memory
+
+        keep_freed_memory()
+
+        self.model: GPModel = GPModel(
+            kernel=Matern52(dim=self._encoder.dim),
+            rng=rng,
+            opt_nstarts=_check_int("opt_nstarts", opt_nstarts, 1),
+            opt_maxiter=_check_int("opt_maxiter", opt_maxiter, 1),
+            opt_skip_init_length=_check_int("opt_skip_init_length", opt_skip_init_length, 0),
+            opt_skip_period=_check_int("opt_skip_period", opt_skip_period, 1),
+            max_size_data_for_model=max_size_data_for_model,
+            max_size_top_fraction=_check_fraction("max_size_top_fraction",
+                                                  max_size_top_fraction),
+        )
+        self._pending: set[int] = set()
+        #: trial_id -> (encoded config, criterion, resource)
+        self._data: dict[int, tuple[np.ndarray, float, int]] = {}
+        self._data_changed = False
+
+    def suggest(self, trial_id: int) -> dict[str, Any] | None:
+        config = super().suggest(trial_id)
+        if config is not None:
+            self._pending.add(trial_id)
+        return config
+
+    def _has_data(self) -> bool:
+        return bool(self._data)
+
+    def _bo_config(self) -> dict[str, Any] | None:
+        from hpo_core.searchers.gp import acquisition as acq
+
+        if self._data_changed:
+            X = np.array([x for x, _, _ in self._data.values()])
+            y = np.array([v for _, v, _ in self._data.values()])
+            self.model.fit(X, y)
+            self._data_changed = False
+        real = self.model.posterior
+        pending = np.array([self._x[t] for t in self._pending]).reshape(-1, self._encoder.dim)
+        posterior = real.fantasize(pending, num_samples=self.num_fantasy_samples, rng=self.rng)
+        return self._select(posterior, acq.incumbent(posterior, posterior.X))
 
     def observe(
         self, trial_id: int, config: Mapping[str, Any], resource: int, value: float,
         *, is_rung: bool = True,
     ) -> None:
-        self._pending.pop(trial_id, None)
+        self._pending.discard(trial_id)
         if not math.isfinite(value):
             return
         previous = self._data.get(trial_id)
         if previous is not None and previous[2] > resource:
             return
-        criterion = float(value) if self.mode == "min" else self._offset - float(value)
-        self._data[trial_id] = (self._encoder.encode(config), criterion, resource)
+        x = self._x.get(trial_id)
+        self._data[trial_id] = (self._encoder.encode(config) if x is None else x,
+                                self._criterion(value), resource)
         self._data_changed = True
 
     def on_trial_error(self, trial_id: int) -> None:
-        self._pending.pop(trial_id, None)
+        self._pending.discard(trial_id)

@@ -73,7 +73,10 @@ def test_map_reward_errors_name_the_option(spec: Any) -> None:
                                                    "num_init_candidates"),
      ({"max_size_data_for_model": 1}, "max_size_data_for_model"),
      ({"restrict_configurations": []}, "restrict_configurations"),
-     ({"num_fantasy_samples": 3}, r"search_options \['num_fantasy_samples'\]")],
+     ({"num_fantasy_samples": 0}, "num_fantasy_samples"),
+     ({"initial_scoring": "ucb"}, "initial_scoring"),
+     ({"max_size_top_fraction": 1.5}, "max_size_top_fraction"),
+     ({"num_samples": 3}, r"search_options \['num_samples'\]")],
 )
 def test_bad_options_are_named(options: dict[str, Any], name: str) -> None:
     with pytest.raises(ValueError, match=name):

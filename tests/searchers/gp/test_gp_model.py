@@ -140,7 +140,7 @@ def test_refit_policy_counts_optimisations() -> None:
 
 def test_subsampling_keeps_the_best_points() -> None:
     X, y = data(40)
-    m = model(max_size_data_for_model=10)
+    m = model(max_size_data_for_model=10, max_size_top_fraction=0.5)
     m.fit(X, y)
     assert m.X_train.shape == (10, 2)
     kept = m.y_mean + m.y_scale * m.y_train
