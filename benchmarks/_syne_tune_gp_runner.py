@@ -20,6 +20,9 @@ Sub-commands (each writes one JSON document to ``--out``):
   repeat.
 * ``run``: one simulated tuning run; reports every result's simulated time and metric value, the
   seconds of ``Tuner.run()``, and how far it got if ``--wall-cap`` real seconds cut it short.
+  ``--tuner-sleep-time`` sets the simulator's clock step: whenever all workers are busy, Syne
+  Tune's tuner "sleeps" and its simulated clock jumps by this much (default 5 s) before it
+  looks at events again, so a freed worker waits until the next step.
 
 Methods are named as in hpo_core's registry: ``RS``, ``BO``, ``ASHA``, ``MOBSTER`` /
 ``MOBSTER-JOINT`` (multi-task GP), ``MOBSTER-INDEP`` (independent GPs), ``HYPERTUNE-INDEP``,
@@ -200,6 +203,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         elapsed_time_attr=meta["elapsed_time_attr"],
         max_resource_attr=meta["max_resource_attr"],
     )
+    if args.tuner_sleep_time is not None:
+        backend.tuner_sleep_time = args.tuner_sleep_time
     scheduler = make_scheduler(args.method, blackbox, seed=args.seed,
                                scheduler_type=args.type,
                                search_options=json.loads(args.search_options))
@@ -302,6 +307,9 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=5400.0, help="simulated seconds")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--wall-cap", type=float, default=None, help="real seconds")
+    parser.add_argument("--tuner-sleep-time", type=float, default=None,
+                        help="simulated seconds the tuner's clock advances whenever all workers "
+                        "are busy (default: Syne Tune's, 5)")
     args = parser.parse_args()
 
     if args.command == "check":
