@@ -39,9 +39,9 @@ from hpo_core.space import SpaceEncoder
 MIN_STDDEV = 1e-12
 #: Ways of scoring the random candidates (the starting points of local search).
 INITIAL_SCORINGS = ("thompson_indep", "acq_func")
-#: Relative decrease of the (scaled) EI sum below which local search stops: local optima are
-#: decoded to the nearest valid config anyway, so they need not be precise.
-LOCAL_SEARCH_FTOL = 1e-6
+#: Local search stops where the largest component of EI's projected gradient falls below this
+#: (EI in standardised units of the criterion, not rescaled; L-BFGS-B's default tolerance).
+LOCAL_SEARCH_GTOL = 1e-5
 
 _SQRT_HALF_PI = math.sqrt(0.5 * math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -122,19 +122,23 @@ def expected_improvement_with_gradient(
 
 
 def local_search(
-    posterior: ConfigPosterior, X0: np.ndarray, *, best: Best, maxiter: int, scale: float = 1.0,
+    posterior: ConfigPosterior, X0: np.ndarray, *, best: Best, maxiter: int,
 ) -> np.ndarray:
     """Local maximisers of EI in ``[0, 1]^d``, one from each row of ``X0``, found together by
-    L-BFGS-B (see the module docstring); ``scale`` divides EI for the optimiser's tolerances."""
+    L-BFGS-B (see the module docstring).
+
+    EI is climbed as it is (not rescaled), with L-BFGS-B's default tolerances
+    (:data:`LOCAL_SEARCH_GTOL`).
+    """
     k, d = X0.shape
 
     def objective(z: np.ndarray) -> tuple[float, np.ndarray]:
         ei, grad = ei_with_gradient(posterior, z.reshape(k, d), best)
-        return -float(np.sum(ei)) / scale, -grad.reshape(-1) / scale
+        return -float(np.sum(ei)), -grad.reshape(-1)
 
     result = minimize(objective, X0.reshape(-1), jac=True, method="L-BFGS-B",
                       bounds=[(0.0, 1.0)] * (k * d),
-                      options={"maxiter": maxiter, "ftol": LOCAL_SEARCH_FTOL})
+                      options={"maxiter": maxiter, "gtol": LOCAL_SEARCH_GTOL})
     return np.clip(np.asarray(result.x, dtype=float).reshape(k, d), 0.0, 1.0)
 
 
@@ -190,9 +194,7 @@ def select_config(
     options: list[tuple[float, dict[str, Any]]] = []
     starts = order[:num_local_starts]
     if len(starts):
-        X0 = X_all[starts]
-        scale = max(float(np.max(expected_improvement(*posterior.predict(X0), best))), 1e-300)
-        optima = local_search(posterior, X0, best=best, maxiter=local_maxiter, scale=scale)
+        optima = local_search(posterior, X_all[starts], best=best, maxiter=local_maxiter)
         new = [c for c in (encoder.decode(x) for x in optima) if is_new(c)]
         if new:
             values = expected_improvement(*posterior.predict(encoder.encode_many(new)), best)
