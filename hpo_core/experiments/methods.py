@@ -378,17 +378,18 @@ def _asha(
                             max_brackets=max_brackets, description=description)
 
 
-#: MOBSTER's and Hyper-Tune's searcher options: Syne Tune's defaults, except that
-#: - beyond 150 observations the GP hyperparameters are re-optimised in every 20th fit rather
-#:   than in every one (the speed-up Syne Tune's documentation suggests); the fits in between
-#:   keep them;
-#: - the config is the best-scoring of the random candidates (scored by Thompson samples), not
-#:   a local maximiser of EI started from it: climbing EI sends most suggestions next to the
-#:   incumbent, and on tabulated benchmarks, where a config off the table is answered by its
-#:   nearest tabulated one, about half of them re-evaluated a config already run (LCBench
-#:   curves, MOBSTER-JOINT, 600 s, 10 seeds: final accuracy 78.4-78.8 with local search, 79.6
-#:   without; ASHA 79.4).
-MOBSTER_SEARCH_OPTIONS: dict[str, Any] = {"opt_skip_period": 20, "skip_local_optimization": True}
+#: Searcher options of the GP methods (BO, MOBSTER, Hyper-Tune): Syne Tune's defaults, except
+#: that the config is the best-scoring of the random candidates (scored by Thompson samples),
+#: not a local maximiser of EI started from it. Climbing EI sends most suggestions next to the
+#: incumbent; on tabulated benchmarks, where a config off the table is answered by its nearest
+#: tabulated one, about half of them then re-ran a config already run. LCBench curves, 10
+#: paired seeds, final accuracy with / without local search: MOBSTER-JOINT (600 s) 78.4-78.8 /
+#: 79.6, BO (1,800 s) 78.9 / 79.5; ASHA (600 s) 79.4; Syne Tune's MOBSTER-JOINT 79.5, BO 79.6.
+GP_SEARCH_OPTIONS: dict[str, Any] = {"skip_local_optimization": True}
+#: MOBSTER's and Hyper-Tune's: also, beyond 150 observations the GP hyperparameters are
+#: re-optimised in every 20th fit rather than in every one (the speed-up Syne Tune's
+#: documentation suggests); the fits in between keep them.
+MOBSTER_SEARCH_OPTIONS: dict[str, Any] = {**GP_SEARCH_OPTIONS, "opt_skip_period": 20}
 
 
 def _mobster(
@@ -422,7 +423,9 @@ def _hypertune(description: str, *, model: str, brackets: int = 1) -> MethodDefi
 METHODS: dict[str, MethodDefinition] = {
     "RS": MethodDefinition(scheduler=FIFOScheduler, scheduler_kwargs={"searcher": "random"},
                            multi_fidelity=False, description="random search"),
-    "BO": MethodDefinition(scheduler=FIFOScheduler, scheduler_kwargs={"searcher": "bayesopt"},
+    "BO": MethodDefinition(scheduler=FIFOScheduler,
+                           scheduler_kwargs={"searcher": "bayesopt",
+                                             "search_options": dict(GP_SEARCH_OPTIONS)},
                            multi_fidelity=False, model_based=True, expensive=True,
                            description="Gaussian process Bayesian optimization"),
     "ASHA": _asha("asynchronous successive halving, stopping type", type="stopping"),
