@@ -28,7 +28,10 @@ What is measured
        in that time, so its time for the whole budget is *extrapolated* linearly from the
        simulated time reached (``seconds * budget / reached``). Syne Tune's decisions get slower
        as data accumulates, so the extrapolation underestimates its time and the ratio is a
-       lower bound; the table marks extrapolated figures with ``~``.
+       lower bound; the table marks extrapolated figures with ``~``. Syne Tune's simulator
+       runs with a 0.1 s clock step (``--st-clock-step``), as in ``gp_quality.py``: with its
+       default 5 s step, freed workers wait for the next step, and its runs do less work
+       (fewer trials and results) than hpo_core's in the same simulated time.
 
 Each implementation runs in its own venv (``benchmarks/.venvs/``; the Syne Tune venv is the
 one ``simulator_throughput.py`` installs, plus ``autograd``; Optuna's holds ``optuna==5.0.0``,
@@ -148,7 +151,8 @@ def measure_run(method: str, args: argparse.Namespace, table: Path, st_python: P
     common = ["--method", method, "--seed", str(seed), "--budget", str(args.budget),
               "--workers", "4"]
     ours = run_ours(["run", *common], timeout=RUN_TIMEOUT_S)
-    st_args = ["run", "--table", str(table), "--type", st_type(method), *common]
+    st_args = ["run", "--table", str(table), "--type", st_type(method),
+               "--tuner-sleep-time", str(args.st_clock_step), *common]
     if args.wall_cap is not None:
         st_args += ["--wall-cap", str(args.wall_cap)]
     theirs = run_child(st_python, SYNE_TUNE_RUNNER, st_args,
@@ -182,6 +186,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-optuna", action="store_true", help="skip Optuna's GPSampler")
     parser.add_argument("--budget", type=float, default=5400.0,
                         help="simulated seconds of the whole run (default 5400)")
+    parser.add_argument("--st-clock-step", type=float, default=0.1,
+                        help="Syne Tune simulator's clock step for whole runs (its "
+                        "tuner_sleep_time, default 5 there; see gp_quality.py; default here "
+                        "%(default)s)")
     parser.add_argument("--wall-cap", type=float, default=600.0,
                         help="real seconds after which Syne Tune's run is cut and "
                         "extrapolated (default 600; 0 for none)")
