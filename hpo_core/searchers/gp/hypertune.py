@@ -18,8 +18,9 @@ default here) or the joint GP over (config, resource) (``"gp_multitask"``). On t
 * **Acquisition**: EI under the ensemble predictive distribution, mean
   ``sum_r theta_r mu_r(x)`` and variance ``sum_r theta_r^2 sigma_r^2(x)``, over the levels with
   ``theta_r`` above :data:`MIN_WEIGHT` (renormalised); pending trials are fantasized as in
-  MOBSTER, each at the level it heads to, once per suggestion. Until ``theta`` is known: the posterior at the
-  lowest level with data. The incumbent is MOBSTER's (the configs observed at ``r_acq``).
+  MOBSTER, each at the level it heads to, once per suggestion. Until ``theta`` is known: the
+  posterior at the lowest level with data. The incumbent is MOBSTER's (the configs observed at
+  ``r_acq``).
 * **Brackets**: bracket ``b`` starts at level ``r_b``; a new trial's bracket is drawn with
   probabilities ``w_b ~ theta_{r_b} / r_b``. If fewer levels have weights than there are brackets,
   these replace Hyperband's probabilities of the first brackets, keeping their total mass
