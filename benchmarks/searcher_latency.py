@@ -24,7 +24,7 @@ What is measured
     2. *Wall time of one simulated run*: LCBench blood-transfusion curves, ``--budget``
        simulated seconds (default 5,400), 4 workers, seed 0 of the LCBench twin study's master
        seed; seconds of ``Tuner.run()`` in a fresh process. Syne Tune's run is cut after
-       ``--wall-cap`` real seconds (default 600): its MOBSTER reaches only part of the budget
+       ``--wall-cap`` real seconds (default 2,400): its MOBSTER reaches only part of the budget
        in that time, so its time for the whole budget is *extrapolated* linearly from the
        simulated time reached (``seconds * budget / reached``). Syne Tune's decisions get slower
        as data accumulates, so the extrapolation underestimates its time and the ratio is a
@@ -190,9 +190,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="Syne Tune simulator's clock step for whole runs (its "
                         "tuner_sleep_time, default 5 there; see gp_quality.py; default here "
                         "%(default)s)")
-    parser.add_argument("--wall-cap", type=float, default=600.0,
+    parser.add_argument("--wall-cap", type=float, default=2400.0,
                         help="real seconds after which Syne Tune's run is cut and "
-                        "extrapolated (default 600; 0 for none)")
+                        "extrapolated (default %(default)s; 0 for none)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the observation sets and of the suggest schedulers")
     args = parser.parse_args(argv)
