@@ -277,21 +277,18 @@ class HyperTuneSearcher(MultiFidelityGPSearcher):
                          y: np.ndarray) -> Callable[[np.ndarray], JointPosterior] | None:
         """Rows -> the posterior at ``level`` conditioned on those rows of ``(X, y)`` only,
         with the fitted hyperparameters."""
-        from hpo_core.searchers.gp.model import GPPosterior
-        from hpo_core.searchers.gp.multitask import ResourceGPModel, ResourcePosterior
+        from hpo_core.searchers.gp.multitask import ResourceGPModel
 
         assert self.model is not None
         if isinstance(self.model, ResourceGPModel):
             base = self.model.posterior
             resource = level / self.max_t
             rows = np.hstack([X, np.full((X.shape[0], 1), resource)])
-            return lambda train: ResourcePosterior(kernel=base.kernel, noise=base.noise,
-                                                   X=rows[train], y=y[train]).at_resource(resource)
+            return lambda train: base.with_data(rows[train], y[train]).at_resource(resource)
         fitted = self.model.posteriors().get(level)
         if fitted is None:
             return None
-        return lambda train: GPPosterior(kernel=fitted.kernel, mean=fitted.mean,
-                                         noise=fitted.noise, X=X[train], y=y[train])
+        return lambda train: fitted.with_data(X[train], y[train])
 
     def update_level_weights(self) -> None:
         """Recompute :attr:`level_weights` if ``r*`` or its data changed (model fitted)."""

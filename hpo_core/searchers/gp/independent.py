@@ -18,19 +18,18 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.linalg import LinAlgError, cholesky
+from scipy.linalg import LinAlgError
 
 from hpo_core.searchers.gp.kernels import LENGTHSCALE_PRIOR, VARIANCE_PRIOR, Matern52
 from hpo_core.searchers.gp.model import (
     NOISE_PRIOR,
     GPPosterior,
-    cholesky_inverse,
+    gaussian_negative_log_likelihood,
     minimize_from_starts,
     single_threaded_blas,
+    standardization,
 )
 from hpo_core.searchers.gp.resource_kernels import MEAN_BOUNDS
-
-_LOG_2PI = math.log(2.0 * math.pi)
 
 
 class IndependentGPModel:
@@ -93,40 +92,34 @@ class IndependentGPModel:
             raise ValueError("cannot fit a GP to no data")
         with single_threaded_blas():
             self.num_fits += 1
-            self.y_mean = float(np.mean(y))
-            std = float(np.std(y))
-            self.y_scale = std if std > 1e-12 * max(1.0, abs(self.y_mean)) else 1.0
+            self.y_mean, self.y_scale = standardization(y)
             ys = self.standardize(y)
             self._data = {int(level): (X[levels == level], ys[levels == level])
                           for level in self.levels if np.any(levels == level)}
             if optimize:
                 self._optimize()
-            noise = math.exp(self.params[-1])
-            self._posteriors = {}
-            for level, (Xr, yr) in self._data.items():
-                mean, kernel_params = self._level_params(self.params, self._index[level])
-                self._posteriors[level] = GPPosterior(
-                    kernel=self._matern.with_params(kernel_params), mean=mean, noise=noise,
-                    X=Xr, y=yr)
+            self._posteriors = {level: self._level_posterior(level, Xr, yr)
+                                for level, (Xr, yr) in self._data.items()}
 
     def extend(self, X_new: np.ndarray, levels_new: np.ndarray, y_new: np.ndarray) -> None:
         """Add observations to the last fit without refitting hyperparameters or the
-        standardisation; only the levels that get data are refactorised."""
+        standardisation; the Cholesky factors of the levels that get data are extended."""
         with single_threaded_blas():
             self.num_fits += 1
             ys = self.standardize(y_new)
-            noise = math.exp(self.params[-1])
             for level in np.unique(levels_new).tolist():
                 if level not in self._index:
                     continue
-                Xr, yr = self._data.get(level, (np.empty((0, self.dim)), np.empty(0)))
                 mask = levels_new == level
-                Xr, yr = np.vstack([Xr, X_new[mask]]), np.concatenate([yr, ys[mask]])
-                self._data[level] = (Xr, yr)
-                mean, kernel_params = self._level_params(self.params, self._index[level])
-                self._posteriors[level] = GPPosterior(
-                    kernel=self._matern.with_params(kernel_params), mean=mean, noise=noise,
-                    X=Xr, y=yr)
+                posterior = self._posteriors.get(level)
+                self._posteriors[level] = (
+                    self._level_posterior(level, X_new[mask], ys[mask]) if posterior is None
+                    else posterior.extend(X_new[mask], ys[mask]))
+
+    def _level_posterior(self, level: int, X: np.ndarray, y: np.ndarray) -> GPPosterior:
+        mean, kernel_params = self._level_params(self.params, self._index[level])
+        return GPPosterior(kernel=self._matern.with_params(kernel_params), mean=mean,
+                           noise=math.exp(self.params[-1]), X=X, y=y)
 
     def posteriors(self) -> dict[int, GPPosterior]:
         """Posterior of each level with data (standardised units), from the last fit."""
@@ -159,15 +152,10 @@ class IndependentGPModel:
             K = K.copy()
             K[np.diag_indices_from(K)] += noise
             try:
-                L = cholesky(K, lower=True, check_finite=False)
-                inverse = cholesky_inverse(L)
+                level_value, alpha, weights = gaussian_negative_log_likelihood(K, y - mean)
             except LinAlgError:
                 return 1e10, np.zeros_like(params)
-            resid = y - mean
-            alpha = inverse @ resid
-            value += (0.5 * float(resid @ alpha) + float(np.sum(np.log(np.diag(L))))
-                      + 0.5 * len(resid) * _LOG_2PI)
-            weights = 0.5 * (inverse - np.outer(alpha, alpha))
+            value += level_value
             g = kernel_gradient(weights)
             grad[:self.dim] += g[:-1]
             grad[j] = -np.sum(alpha)

@@ -19,10 +19,10 @@ import functools
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
-from scipy.linalg import LinAlgError, cho_factor, cho_solve, solve_triangular
+from scipy.linalg import LinAlgError, cho_factor, cho_solve, cholesky, solve_triangular
 from scipy.linalg.lapack import dpotri
 from scipy.optimize import minimize
 from threadpoolctl import ThreadpoolController
@@ -152,69 +152,133 @@ def with_fantasies(y: np.ndarray, y_pending: np.ndarray) -> np.ndarray:
     return np.vstack([np.repeat(y[:, None], y_pending.shape[1], axis=1), y_pending])
 
 
-class GPPosterior:
-    """Posterior over the latent function given data, for fixed hyperparameters.
+def standardization(y: np.ndarray) -> tuple[float, float]:
+    """Offset and scale that standardise targets ``y`` (scale 1 if ``y`` is constant)."""
+    mean, std = float(np.mean(y)), float(np.std(y))
+    return mean, (std if std > 1e-12 * max(1.0, abs(mean)) else 1.0)
 
-    Targets may have a sample axis (fantasies, see :meth:`fantasize`): then means have one
-    column per sample, while variances are common to all samples.
+
+def gaussian_negative_log_likelihood(
+    K: np.ndarray, resid: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """``-log N(resid | 0, K)``, ``alpha = K^-1 resid`` and ``W = (K^-1 - alpha alpha^T) / 2``.
+
+    The derivative of the value in a covariance parameter ``t`` is ``sum(W * dK/dt)``; in a
+    prior-mean parameter it is ``-alpha . dm/dt``. Raises ``LinAlgError`` if ``K`` is not
+    positive definite.
+    """
+    L = cholesky(K, lower=True, check_finite=False)
+    inverse = cholesky_inverse(L)
+    alpha = inverse @ resid
+    value = (0.5 * float(resid @ alpha) + float(np.sum(np.log(np.diag(L))))
+             + 0.5 * len(resid) * _LOG_2PI)
+    return value, alpha, 0.5 * (inverse - np.outer(alpha, alpha))
+
+
+class ExactPosterior:
+    """Posterior over the latent function of a GP given data, for fixed hyperparameters.
+
+    Subclasses give the prior mean function (:meth:`prior_mean`) and say which input columns
+    gradients are taken in (:attr:`gradient_columns`). Targets may have a sample axis (fantasies,
+    see :meth:`fantasize`): then means have one column per sample, while variances are common to
+    all samples.
 
     Args:
         kernel: The kernel, with its parameters set.
-        mean: Constant prior mean.
         noise: Noise variance.
         X: Inputs, shape ``(n, dim)``.
         y: Targets, shape ``(n,)`` or ``(n, S)``.
+        chol: Lower Cholesky factor of ``kernel(X) + noise I`` if already known.
     """
 
-    def __init__(
-        self, *, kernel: Kernel, mean: float, noise: float, X: np.ndarray, y: np.ndarray
-    ) -> None:
-        self.kernel, self.mean, self.noise = kernel, mean, noise
-        self.X, self.y = X, y
-        K = kernel(X)
-        K[np.diag_indices_from(K)] += noise
-        self._chol = _cholesky(K)
-        self._alpha = cho_solve(self._chol, y - mean, check_finite=False)
+    #: Input columns that :meth:`predict_with_gradient` differentiates in.
+    gradient_columns = slice(None)
+
+    def __init__(self, *, kernel: Any, noise: float, X: np.ndarray, y: np.ndarray,
+                 chol: np.ndarray | None = None) -> None:
+        self.kernel, self.noise, self.X, self.y = kernel, noise, X, y
+        if chol is None:
+            K = kernel(X)
+            K[np.diag_indices_from(K)] += noise
+            chol = np.tril(_cholesky(K)[0])
+        self._L = chol
+        self._alpha = cho_solve((chol, True), y - self._column(self.prior_mean(X)),
+                                check_finite=False)
         self._inverse: np.ndarray | None = None
+
+    def prior_mean(self, Xs: np.ndarray) -> np.ndarray:
+        """Prior mean at the rows of ``Xs``, shape ``(m,)``."""
+        raise NotImplementedError
+
+    def with_data(self, X: np.ndarray, y: np.ndarray, chol: np.ndarray | None = None) -> Self:
+        """The posterior of the same prior (hyperparameters) given data ``(X, y)`` instead."""
+        raise NotImplementedError
+
+    def _column(self, mean: np.ndarray) -> np.ndarray:
+        return mean[:, None] if self.y.ndim == 2 else mean
+
+    def _mean(self, Xs: np.ndarray, Ks: np.ndarray) -> np.ndarray:
+        return self._column(self.prior_mean(Xs)) + Ks @ self._alpha
 
     def predict(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean (``(m,)``, or ``(m, S)`` with fantasy samples) and variance (``(m,)``, floored
         at 0) of the latent function at the rows of ``Xs``."""
         Ks = self.kernel(Xs, self.X)
-        v = solve_triangular(self._chol[0], Ks.T, lower=True, check_finite=False)
+        v = solve_triangular(self._L, Ks.T, lower=True, check_finite=False)
         var = self.kernel.diag(Xs) - np.sum(v * v, axis=0)
-        return self.mean + Ks @ self._alpha, np.maximum(var, 0.0)
+        return self._mean(Xs, Ks), np.maximum(var, 0.0)
 
     def predict_joint(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean and covariance matrix of the latent function at the rows of ``Xs`` (for joint
-        samples, e.g. Hyper-Tune's ranking losses)."""
+        samples: fantasies, Hyper-Tune's ranking losses)."""
         Ks = self.kernel(Xs, self.X)
-        v = solve_triangular(self._chol[0], Ks.T, lower=True, check_finite=False)
-        return self.mean + Ks @ self._alpha, self.kernel(Xs) - v.T @ v
+        v = solve_triangular(self._L, Ks.T, lower=True, check_finite=False)
+        return self._mean(Xs, Ks), self.kernel(Xs) - v.T @ v
 
     def predict_with_gradient(
         self, Xs: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """:meth:`predict` plus the gradients of mean (``(m, [S,] dim)``) and variance
-        (``(m, dim)``) in each input row.
+        """:meth:`predict` plus the gradients of mean (``(m, [S,] d)``) and variance
+        (``(m, d)``) in the :attr:`gradient_columns` of each input row.
 
         Meant for many calls on few rows (local search): the variance comes from the inverse
         covariance matrix, computed once, which agrees with :meth:`predict` up to rounding.
         """
         if self._inverse is None:
-            self._inverse = cholesky_inverse(self._chol[0])
+            self._inverse = cholesky_inverse(self._L)
+        columns = self.gradient_columns
         Ks = self.kernel(Xs, self.X)
-        G = self.kernel.input_gradient(Xs, self.X)  # (m, n, dim)
+        G = self.kernel.input_gradient(Xs, self.X)[:, :, columns]  # (m, n, d)
         beta = Ks @ self._inverse  # rows: K^-1 k(x, X)
         var = self.kernel.diag(Xs) - np.sum(Ks * beta, axis=1)
         dmean = np.matmul(self._alpha.T, G)
-        dvar = self.kernel.diag_input_gradient(Xs) - 2.0 * np.matmul(beta[:, None, :], G)[:, 0]
-        return self.mean + Ks @ self._alpha, np.maximum(var, 0.0), dmean, dvar
+        dvar = (self.kernel.diag_input_gradient(Xs)[:, columns]
+                - 2.0 * np.matmul(beta[:, None, :], G)[:, 0])
+        return self._mean(Xs, Ks), np.maximum(var, 0.0), dmean, dvar
+
+    def extend(self, X_new: np.ndarray, y_new: np.ndarray) -> Self:
+        """The posterior after also observing ``y_new`` at ``X_new``, same hyperparameters
+        (``y_new`` of shape ``(p, S)``: ``S`` fantasy samples, see :func:`with_fantasies`).
+
+        The Cholesky factor is extended by a block, in ``O(n^2 p)`` for ``p`` new rows.
+        """
+        if X_new.shape[0] == 0:
+            return self
+        B = solve_triangular(self._L, self.kernel(self.X, X_new), lower=True,
+                             check_finite=False)
+        S = self.kernel(X_new) - B.T @ B
+        S[np.diag_indices_from(S)] += self.noise
+        n, p = self.X.shape[0], X_new.shape[0]
+        L = np.zeros((n + p, n + p))
+        L[:n, :n] = self._L
+        L[n:, :n] = B.T
+        L[n:, n:] = np.tril(_cholesky(S)[0])
+        return self.with_data(np.vstack([self.X, X_new]), with_fantasies(self.y, y_new), L)
 
     def fantasize(
         self, X_pending: np.ndarray, *, num_samples: int = 0,
         rng: np.random.Generator | None = None,
-    ) -> GPPosterior:
+    ) -> Self:
         """The posterior after also observing fantasized outcomes at ``X_pending``.
 
         With ``num_samples`` >= 1, outcomes are that many joint draws from the posterior (noise
@@ -224,13 +288,28 @@ class GPPosterior:
         """
         if X_pending.shape[0] == 0:
             return self
-        if num_samples:
-            assert rng is not None and self.y.ndim == 1
-            y_pending = fantasy_targets(self, X_pending, num_samples=num_samples, rng=rng)
-        else:
-            y_pending = self.predict(X_pending)[0]
-        return GPPosterior(kernel=self.kernel, mean=self.mean, noise=self.noise,
-                           X=np.vstack([self.X, X_pending]), y=with_fantasies(self.y, y_pending))
+        if not num_samples:
+            return self.extend(X_pending, self.predict(X_pending)[0])
+        assert rng is not None and self.y.ndim == 1
+        return self.extend(X_pending, fantasy_targets(self, X_pending, num_samples=num_samples,
+                                                      rng=rng))
+
+
+class GPPosterior(ExactPosterior):
+    """:class:`ExactPosterior` of a GP with constant prior mean ``mean``."""
+
+    def __init__(self, *, kernel: Kernel, mean: float, noise: float, X: np.ndarray,
+                 y: np.ndarray, chol: np.ndarray | None = None) -> None:
+        self.mean = mean
+        super().__init__(kernel=kernel, noise=noise, X=X, y=y, chol=chol)
+
+    def prior_mean(self, Xs: np.ndarray) -> np.ndarray:
+        return np.full(Xs.shape[0], self.mean)
+
+    def with_data(self, X: np.ndarray, y: np.ndarray,
+                  chol: np.ndarray | None = None) -> GPPosterior:
+        return GPPosterior(kernel=self.kernel, mean=self.mean, noise=self.noise, X=X, y=y,
+                           chol=chol)
 
 
 class GPModel:
@@ -325,9 +404,7 @@ class GPModel:
             self._num_fits_beyond_init += 1
             optimize = (self._num_fits_beyond_init - 1) % self.opt_skip_period == 0
         X, y = self._subsample(X, y)
-        self.y_mean = float(np.mean(y))
-        std = float(np.std(y))
-        self.y_scale = std if std > 1e-12 * max(1.0, abs(self.y_mean)) else 1.0
+        self.y_mean, self.y_scale = standardization(y)
         self.X_train, self.y_train = X, (y - self.y_mean) / self.y_scale
         if optimize:
             self._optimize()
@@ -356,20 +433,15 @@ class GPModel:
 
     def _negative_log_likelihood(
         self, params: np.ndarray
-    ) -> tuple[float, Callable[[np.ndarray], np.ndarray], float, tuple[np.ndarray, bool],
-               np.ndarray]:
+    ) -> tuple[float, np.ndarray, np.ndarray, Callable[[np.ndarray], np.ndarray], float]:
         mean, kernel_params, log_noise = self._split(params)
         noise = math.exp(log_noise)
         gram, kernel_gradient = self.kernel.with_params(kernel_params).gram_with_param_gradient(
             self.X_train)
         K = gram.copy()  # the gradient function may still read the Gram matrix
         K[np.diag_indices_from(K)] += noise
-        chol = cho_factor(K, lower=True, check_finite=False)
-        resid = self.y_train - mean
-        alpha = cho_solve(chol, resid, check_finite=False)
-        value = (0.5 * float(resid @ alpha) + float(np.sum(np.log(np.diag(chol[0]))))
-                 + 0.5 * len(resid) * _LOG_2PI)
-        return value, kernel_gradient, noise, chol, alpha
+        value, alpha, weights = gaussian_negative_log_likelihood(K, self.y_train - mean)
+        return value, alpha, weights, kernel_gradient, noise
 
     def log_marginal_likelihood(self, params: np.ndarray) -> float:
         """``log p(y | params)`` of the standardised training data (no priors)."""
@@ -382,11 +454,9 @@ class GPModel:
         a large value and a zero gradient are returned, so the line search backs off.
         """
         try:
-            value, kernel_gradient, noise, chol, alpha = self._negative_log_likelihood(params)
+            value, alpha, weights, kernel_gradient, noise = self._negative_log_likelihood(params)
         except LinAlgError:
             return 1e10, np.zeros_like(params)
-        # d(-log lik)/d theta = 1/2 tr((K^-1 - alpha alpha^T) dK/d theta)
-        weights = 0.5 * (cholesky_inverse(chol[0]) - np.outer(alpha, alpha))
         grad = np.concatenate([[-np.sum(alpha)], kernel_gradient(weights),
                                [np.trace(weights) * noise]])
         prior_value, prior_grad = self.kernel.with_params(params[1:-1]).log_prior()

@@ -7,7 +7,8 @@ log priors (the kernel's and Gamma(1.1, 0.05) on the noise), by L-BFGS-B on exac
 
 Acquisition functions see a posterior over configs at one resource level
 (:meth:`ResourcePosterior.at_resource`), which has the members they use of
-:class:`~hpo_core.searchers.gp.model.GPPosterior`: ``predict`` and ``predict_with_gradient``.
+:class:`~hpo_core.searchers.gp.model.GPPosterior`: ``predict``, ``predict_joint`` and
+``predict_with_gradient``.
 """
 
 from __future__ import annotations
@@ -15,124 +16,37 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.linalg import LinAlgError, cho_solve, cholesky, solve_triangular
+from scipy.linalg import LinAlgError
 
 from hpo_core.searchers.gp.kernels import GammaPrior
 from hpo_core.searchers.gp.model import (
     NOISE_PRIOR,
-    _cholesky,
-    cholesky_inverse,
-    fantasy_targets,
+    ExactPosterior,
+    gaussian_negative_log_likelihood,
     minimize_from_starts,
     single_threaded_blas,
-    with_fantasies,
+    standardization,
 )
 from hpo_core.searchers.gp.resource_kernels import ResourceKernel
 
-_LOG_2PI = math.log(2.0 * math.pi)
 
+class ResourcePosterior(ExactPosterior):
+    """:class:`~hpo_core.searchers.gp.model.ExactPosterior` over ``f(x, r)``: rows ``(x, r)``,
+    shape ``(n, d + 1)``; the resource kernel carries the prior mean; gradients are taken in the
+    config columns (the resource column held fixed)."""
 
-def _column(mean: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """The prior mean as a column when the targets have a sample axis."""
-    return mean[:, None] if y.ndim == 2 else mean
-
-
-class ResourcePosterior:
-    """Posterior over ``f(x, r)`` given data, for fixed hyperparameters.
-
-    Args:
-        kernel: Resource kernel (and mean function) with its parameters set.
-        noise: Noise variance.
-        X: Rows ``(x, r)``, shape ``(n, d + 1)``.
-        y: Targets, shape ``(n,)`` or ``(n, S)`` (fantasy samples: means then have a sample
-            axis, as for :class:`~hpo_core.searchers.gp.model.GPPosterior`).
-        chol: Lower Cholesky factor of ``kernel(X) + noise I`` if already known.
-    """
+    gradient_columns = slice(None, -1)
 
     def __init__(self, *, kernel: ResourceKernel, noise: float, X: np.ndarray, y: np.ndarray,
                  chol: np.ndarray | None = None) -> None:
-        self.kernel, self.noise, self.X, self.y = kernel, noise, X, y
-        if chol is None:
-            K = kernel(X)
-            K[np.diag_indices_from(K)] += noise
-            chol = _cholesky(K)[0]
-        self._L = chol
-        self._alpha = cho_solve((chol, True), y - _column(kernel.mean(X), y),
-                                check_finite=False)
-        self._inverse: np.ndarray | None = None
+        super().__init__(kernel=kernel, noise=noise, X=X, y=y, chol=chol)
 
-    def predict(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and variance (floored at 0) of the latent function at the rows of ``Xs``."""
-        Ks = self.kernel(Xs, self.X)
-        v = solve_triangular(self._L, Ks.T, lower=True, check_finite=False)
-        var = self.kernel.diag(Xs) - np.sum(v * v, axis=0)
-        return self._mean(Xs, Ks), np.maximum(var, 0.0)
+    def prior_mean(self, Xs: np.ndarray) -> np.ndarray:
+        return np.asarray(self.kernel.mean(Xs))
 
-    def _mean(self, Xs: np.ndarray, Ks: np.ndarray) -> np.ndarray:
-        return _column(self.kernel.mean(Xs), self.y) + Ks @ self._alpha
-
-    def predict_joint(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and covariance matrix of the latent function at the rows of ``Xs``."""
-        Ks = self.kernel(Xs, self.X)
-        v = solve_triangular(self._L, Ks.T, lower=True, check_finite=False)
-        return self._mean(Xs, Ks), self.kernel(Xs) - v.T @ v
-
-    def predict_with_gradient(
-        self, Xs: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """:meth:`predict` plus the gradients of mean and variance in the config columns of each
-        row (the resource column is held fixed), shapes ``(m, d)``.
-
-        Meant for many calls on few rows (local search): the variance comes from the inverse
-        covariance matrix, computed once, which agrees with :meth:`predict` up to rounding.
-        """
-        if self._inverse is None:
-            self._inverse = cholesky_inverse(np.tril(self._L))
-        Ks = self.kernel(Xs, self.X)
-        G = self.kernel.input_gradient(Xs, self.X)[:, :, :-1]  # (m, n, d)
-        beta = Ks @ self._inverse  # rows: K^-1 k(x, X)
-        var = self.kernel.diag(Xs) - np.sum(Ks * beta, axis=1)
-        dmean = np.matmul(self._alpha.T, G)
-        dvar = (self.kernel.diag_input_gradient(Xs)[:, :-1]
-                - 2.0 * np.matmul(beta[:, None, :], G)[:, 0])
-        return self._mean(Xs, Ks), np.maximum(var, 0.0), dmean, dvar
-
-    def extend(self, X_new: np.ndarray, y_new: np.ndarray) -> ResourcePosterior:
-        """The posterior after also observing ``y_new`` at ``X_new``, same hyperparameters
-        (``y_new`` of shape ``(p, S)``: ``S`` fantasy samples, see
-        :func:`~hpo_core.searchers.gp.model.with_fantasies`).
-
-        The Cholesky factor is extended by a block, in ``O(n^2 p)`` for ``p`` new rows.
-        """
-        if X_new.shape[0] == 0:
-            return self
-        B = solve_triangular(self._L, self.kernel(self.X, X_new), lower=True,
-                             check_finite=False)
-        S = self.kernel(X_new) - B.T @ B
-        S[np.diag_indices_from(S)] += self.noise
-        n, p = self.X.shape[0], X_new.shape[0]
-        L = np.zeros((n + p, n + p))
-        L[:n, :n] = np.tril(self._L)
-        L[n:, :n] = B.T
-        L[n:, n:] = np.tril(_cholesky(S)[0])
-        return ResourcePosterior(kernel=self.kernel, noise=self.noise,
-                                 X=np.vstack([self.X, X_new]),
-                                 y=with_fantasies(self.y, y_new), chol=L)
-
-    def fantasize(
-        self, X_pending: np.ndarray, *, num_samples: int = 0,
-        rng: np.random.Generator | None = None,
-    ) -> ResourcePosterior:
-        """The posterior after also observing fantasized outcomes at ``X_pending``: that many
-        joint samples (``num_samples`` >= 1, from ``rng``), or the posterior mean (``0``: the
-        mean stays the same). Either way the variance drops at and near those rows."""
-        if X_pending.shape[0] == 0:
-            return self
-        if not num_samples:
-            return self.extend(X_pending, self.predict(X_pending)[0])
-        assert rng is not None and self.y.ndim == 1
-        return self.extend(X_pending, fantasy_targets(self, X_pending, num_samples=num_samples,
-                                                      rng=rng))
+    def with_data(self, X: np.ndarray, y: np.ndarray,
+                  chol: np.ndarray | None = None) -> ResourcePosterior:
+        return ResourcePosterior(kernel=self.kernel, noise=self.noise, X=X, y=y, chol=chol)
 
     def at_resource(self, resource: float) -> PosteriorAtResource:
         """The posterior over configs at normalised resource ``resource``."""
@@ -213,9 +127,7 @@ class ResourceGPModel:
             raise ValueError("cannot fit a GP to no data")
         with single_threaded_blas():
             self.num_fits += 1
-            self.y_mean = float(np.mean(y))
-            std = float(np.std(y))
-            self.y_scale = std if std > 1e-12 * max(1.0, abs(self.y_mean)) else 1.0
+            self.y_mean, self.y_scale = standardization(y)
             self._X, self._y = X, self.standardize(y)
             if optimize:
                 self._optimize()
@@ -248,15 +160,9 @@ class ResourceGPModel:
         K = K.copy()
         K[np.diag_indices_from(K)] += noise
         try:
-            L = cholesky(K, lower=True, check_finite=False)
-            inverse = cholesky_inverse(L)
+            value, alpha, weights = gaussian_negative_log_likelihood(K, self._y - kernel.mean(X))
         except LinAlgError:
             return 1e10, np.zeros_like(params)
-        resid = self._y - kernel.mean(X)
-        alpha = inverse @ resid
-        value = (0.5 * float(resid @ alpha) + float(np.sum(np.log(np.diag(L))))
-                 + 0.5 * len(resid) * _LOG_2PI)
-        weights = 0.5 * (inverse - np.outer(alpha, alpha))
         grad = np.empty_like(params)
         grad[:-1] = kernel_gradient(weights) - kernel.mean_param_gradient(X, alpha)
         grad[-1] = np.trace(weights) * noise

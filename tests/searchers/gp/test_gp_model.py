@@ -64,6 +64,30 @@ def test_posterior_matches_the_closed_form() -> None:
             rtol=1e-5, atol=1e-9)
 
 
+@pytest.mark.parametrize("num_samples", [0, 3])
+def test_extend_and_fantasize_equal_conditioning_on_all_data(num_samples: int) -> None:
+    X, y = data(9)
+    kernel = Matern52(dim=2).with_params(np.log([0.4, 0.8, 1.3]))
+    post = GPPosterior(kernel=kernel, mean=0.2, noise=0.01, X=X[:6], y=y[:6])
+    Xs = np.random.default_rng(5).random((7, 2))
+    extended = post.extend(X[6:], y[6:])
+    mu, var = extended.predict(Xs)
+    mu_direct, var_direct = direct_posterior(kernel, 0.2, 0.01, X, y, Xs)
+    np.testing.assert_allclose(mu, mu_direct, rtol=1e-9)
+    np.testing.assert_allclose(var, var_direct, rtol=1e-7)
+    # fantasies: the same variance as real observations at the pending inputs; each sample's
+    # mean is the posterior given that sample's targets
+    rng = np.random.default_rng(0)
+    fantasized = post.fantasize(X[6:], num_samples=num_samples, rng=rng)
+    mu_f, var_f = fantasized.predict(Xs)
+    np.testing.assert_allclose(var_f, var_direct, rtol=1e-7)
+    targets = fantasized.y[6:] if num_samples else post.predict(X[6:])[0][:, None]
+    for s in range(targets.shape[1]):
+        expected = direct_posterior(kernel, 0.2, 0.01, X, np.concatenate([y[:6], targets[:, s]]),
+                                    Xs)[0]
+        np.testing.assert_allclose(mu_f[:, s] if num_samples else mu_f, expected, rtol=1e-8)
+
+
 def test_model_predicts_in_target_units() -> None:
     X, y = data(12)
     m = model()
