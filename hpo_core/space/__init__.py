@@ -13,16 +13,17 @@ to every configuration (e.g. ``"epochs": 81``). The semantics follow Syne Tune's
 
 Every domain can
 
-* draw values (:meth:`Domain.sample`, :meth:`Domain.sample_many`) from a
+* draw values (:meth:`Domain.sample`, :meth:`Domain.sample_many`; whole configurations with
+  :func:`sample_config` and, one numpy call per hyperparameter, :func:`sample_configs`) from a
   :class:`numpy.random.Generator` that the caller passes in; there is no global random state,
 * test membership (:meth:`Domain.contains`),
 * give its default value by the *midpoint rule* (:meth:`Domain.midpoint`), which is what
   ``points_to_evaluate`` defaults to,
-* map values to vectors in ``[0, 1]^d`` and back (:meth:`Domain.encode`, :meth:`Domain.decode`),
-  which model-based searchers work with. Decoding accepts any vector (entries are clipped to
-  ``[0, 1]`` first) and returns the nearest valid value, so an optimizer working in the unit cube
-  always ends up with a valid configuration. ``decode(encode(v)) == v`` holds exactly for every
-  discrete domain.
+* map values to vectors in ``[0, 1]^d`` and back (:meth:`Domain.encode`, :meth:`Domain.decode`;
+  :meth:`Domain.encode_array` for many values at once), which model-based searchers work with.
+  Decoding accepts any vector (entries are clipped to ``[0, 1]`` first) and returns the nearest
+  valid value, so an optimizer working in the unit cube always ends up with a valid
+  configuration. ``decode(encode(v)) == v`` holds exactly for every discrete domain.
 
 Midpoint rule (ties between two equally near values resolve to the lower one):
 
@@ -62,6 +63,7 @@ from hpo_core.space.configs import (
     hyperparameters,
     midpoint_config,
     sample_config,
+    sample_configs,
     validate_config,
 )
 from hpo_core.space.domains import Domain
@@ -107,6 +109,7 @@ __all__ = [
     "ordinal",
     "randint",
     "sample_config",
+    "sample_configs",
     "space_from_dict",
     "space_from_json",
     "space_to_dict",

@@ -46,24 +46,39 @@ class SpaceEncoder:
             ValueError: If a hyperparameter is missing or outside its domain.
         """
         x = np.empty(self.dim)
-        self._encode_into(config, x)
-        return x
-
-    def encode_many(self, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """``configs`` as an array of shape ``(len(configs), dim)``."""
-        out = np.empty((len(configs), self.dim))
-        for row, config in zip(out, configs, strict=True):
-            self._encode_into(config, row)
-        return out
-
-    def _encode_into(self, config: Mapping[str, Any], out: np.ndarray) -> None:
         for name, domain in self._domains.items():
             if name not in config:
                 raise ValueError(f"config is missing hyperparameter {name!r} (domain {domain!r})")
             try:
-                out[self.slices[name]] = domain.encode(config[name])
+                x[self.slices[name]] = domain.encode(config[name])
             except ValueError as err:
                 raise ValueError(f"hyperparameter {name!r}: {err}") from None
+        return x
+
+    def encode_many(self, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """``configs`` as an array of shape ``(len(configs), dim)``.
+
+        The array is filled one hyperparameter (block of columns) at a time, by
+        :meth:`Domain.encode_array` on the column of its values; row ``i`` is
+        ``encode(configs[i])`` (up to the ulp noted there for log-scale domains).
+
+        Raises:
+            ValueError: If a config lacks a hyperparameter or has a value outside its domain
+                (naming the hyperparameter; with several errors, the first hyperparameter's).
+        """
+        out = np.empty((len(configs), self.dim))
+        for name, domain in self._domains.items():
+            try:
+                column = [config[name] for config in configs]
+            except KeyError:
+                raise ValueError(
+                    f"config is missing hyperparameter {name!r} (domain {domain!r})"
+                ) from None
+            try:
+                out[:, self.slices[name]] = domain.encode_array(column)
+            except ValueError as err:
+                raise ValueError(f"hyperparameter {name!r}: {err}") from None
+        return out
 
     def decode(self, x: Any) -> dict[str, Any]:
         """The valid configuration nearest to ``x`` (any real vector of length ``dim``).

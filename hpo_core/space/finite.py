@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,15 +14,14 @@ from hpo_core.space.domains import (
     Domain,
     _category_key,
     _check_categories,
-    _check_size,
     _increasing,
     _int_arg,
     _is_int,
     _is_real,
     _nearest_index,
     _number_arg,
-    _random_indices,
     _set,
+    _unit_indices,
     _unit_scalar,
     _unit_vector,
 )
@@ -32,6 +32,18 @@ ORDINAL_KINDS = ("equal", "nn", "nn-log")
 # so a value typed in by a user may differ from them in the last bits.
 _REL_TOL = 1e-9
 _ABS_TOL = 1e-12
+
+
+def _indices(domain: _Listed | FiniteRange, values: Sequence[Any]) -> np.ndarray:
+    """:meth:`index` of each value.
+
+    Raises:
+        ValueError: The error of :meth:`encode` for the first value not in ``domain``.
+    """
+    found = [domain.index(v) for v in values]
+    if None in found:
+        raise domain._outside(values[found.index(None)])
+    return np.array(found, dtype=np.int64)
 
 
 class _Listed(Domain):
@@ -52,10 +64,9 @@ class _Listed(Domain):
         n = len(self.categories)
         return self.categories[min(int(u * n), n - 1)]
 
-    def sample_many(self, rng: np.random.Generator, size: int) -> list[Any]:
-        size = _check_size(size)
-        cats = self.categories
-        return [cats[i] for i in _random_indices(rng, len(cats), size).tolist()]
+    def _quantiles(self, u: np.ndarray) -> list[Any]:
+        idx = _unit_indices(u, len(self.categories)).tolist()
+        return list(map(self.categories.__getitem__, idx))
 
     def contains(self, value: Any) -> bool:
         return self.index(value) is not None
@@ -97,6 +108,12 @@ class Categorical(_Listed):
             raise self._outside(value)
         x = np.zeros(len(self.categories))
         x[i] = 1.0
+        return x
+
+    def encode_array(self, values: Sequence[Any]) -> np.ndarray:
+        idx = _indices(self, values)
+        x = np.zeros((len(idx), len(self.categories)))
+        x[np.arange(len(idx)), idx] = 1.0
         return x
 
     def decode(self, x: Any) -> Any:
@@ -183,10 +200,8 @@ class FiniteRange(Domain):
     def _quantile(self, u: float) -> Any:
         return self._values[min(int(u * self.size), self.size - 1)]
 
-    def sample_many(self, rng: np.random.Generator, size: int) -> list[Any]:
-        size = _check_size(size)
-        vals = self._values
-        return [vals[i] for i in _random_indices(rng, self.size, size).tolist()]
+    def _quantiles(self, u: np.ndarray) -> list[Any]:
+        return list(map(self._values.__getitem__, _unit_indices(u, self.size).tolist()))
 
     def contains(self, value: Any) -> bool:
         return self.index(value) is not None
@@ -203,6 +218,10 @@ class FiniteRange(Domain):
         if i is None:
             raise self._outside(value)
         return np.array([self._position(i)])
+
+    def encode_array(self, values: Sequence[Any]) -> np.ndarray:
+        idx = _indices(self, values)
+        return (idx / (self.size - 1) if self.size > 1 else np.full(len(idx), 0.5))[:, None]
 
     def decode(self, x: Any) -> Any:
         t = _unit_scalar(self, x)
@@ -297,6 +316,9 @@ class Ordinal(_Listed):
         if i is None:
             raise self._outside(value)
         return np.array([self._positions[i]])
+
+    def encode_array(self, values: Sequence[Any]) -> np.ndarray:
+        return np.array(self._positions)[_indices(self, values)][:, None]
 
     def decode(self, x: Any) -> Any:
         return self.categories[_nearest_index(self._positions, _unit_scalar(self, x))]

@@ -4,20 +4,24 @@ and :class:`LogRandInt`."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from hpo_core.space.domains import (
+    _EXACT_INT,
+    _INT64_SAFE,
     Domain,
-    _check_size,
+    _check_all,
+    _clip,
     _int_arg,
     _is_int,
     _is_real,
-    _random_indices,
     _real_arg,
     _set,
+    _unit_indices,
     _unit_scalar,
 )
 
@@ -47,10 +51,8 @@ class Uniform(Domain):
     def _quantile(self, u: float) -> float:
         return self._from_unit(u)
 
-    def sample_many(self, rng: np.random.Generator, size: int) -> list[Any]:
-        size = _check_size(size)
-        vals = np.clip(self.lower + rng.random(size) * self._width, self.lower, self.upper)
-        return list(vals.tolist())
+    def _quantiles(self, u: np.ndarray) -> list[Any]:
+        return list(_clip(self.lower + u * self._width, self.lower, self.upper).tolist())
 
     def contains(self, value: Any) -> bool:
         return _is_real(value) and self.lower <= value <= self.upper
@@ -62,6 +64,11 @@ class Uniform(Domain):
         if not self.contains(value):
             raise self._outside(value)
         return np.array([min(max((float(value) - self.lower) / self._width, 0.0), 1.0)])
+
+    def encode_array(self, values: Sequence[Any]) -> np.ndarray:
+        _check_all(self, values)
+        x = np.array(values, dtype=float)
+        return _clip((x - self.lower) / self._width, 0.0, 1.0)[:, None]
 
     def decode(self, x: Any) -> float:
         return self._from_unit(_unit_scalar(self, x))
@@ -102,10 +109,9 @@ class LogUniform(Domain):
     def _quantile(self, u: float) -> float:
         return self._from_unit(u)
 
-    def sample_many(self, rng: np.random.Generator, size: int) -> list[Any]:
-        size = _check_size(size)
-        vals = np.exp(self._log_lower + rng.random(size) * self._log_width)
-        return list(np.clip(vals, self.lower, self.upper).tolist())
+    def _quantiles(self, u: np.ndarray) -> list[Any]:
+        vals = np.exp(self._log_lower + u * self._log_width)
+        return list(_clip(vals, self.lower, self.upper).tolist())
 
     def contains(self, value: Any) -> bool:
         return _is_real(value) and self.lower <= value <= self.upper
@@ -119,6 +125,11 @@ class LogUniform(Domain):
             raise self._outside(value)
         t = (math.log(value) - self._log_lower) / self._log_width
         return np.array([min(max(t, 0.0), 1.0)])
+
+    def encode_array(self, values: Sequence[Any]) -> np.ndarray:
+        _check_all(self, values)
+        t = (np.log(np.array(values, dtype=float)) - self._log_lower) / self._log_width
+        return _clip(t, 0.0, 1.0)[:, None]
 
     def decode(self, x: Any) -> float:
         return self._from_unit(_unit_scalar(self, x))
@@ -158,9 +169,12 @@ class RandInt(Domain):
         n = self._n
         return self.lower + min(int(u * n), n - 1)
 
-    def sample_many(self, rng: np.random.Generator, size: int) -> list[Any]:
-        size = _check_size(size)
-        return list((self.lower + _random_indices(rng, self._n, size)).tolist())
+    def _quantiles(self, u: np.ndarray) -> list[Any]:
+        n = self._n
+        if self.lower > -_INT64_SAFE and self.upper < _INT64_SAFE:
+            return list((self.lower + _unit_indices(u, n)).tolist())
+        # Bounds beyond int64: exact Python ints.
+        return [self.lower + min(int(t * n), n - 1) for t in u.tolist()]
 
     def contains(self, value: Any) -> bool:
         return _is_int(value) and self.lower <= value <= self.upper
@@ -173,6 +187,12 @@ class RandInt(Domain):
         if not self.contains(value):
             raise self._outside(value)
         return np.array([(int(value) - self.lower + 0.5) / self._n])
+
+    def encode_array(self, values: Sequence[Any]) -> np.ndarray:
+        _check_all(self, values)
+        # Offsets as exact Python ints, then one rounding each, as in encode().
+        offsets = np.array([int(v) - self.lower for v in values], dtype=float)
+        return ((offsets + 0.5) / self._n)[:, None]
 
     def decode(self, x: Any) -> int:
         n = self._n
@@ -227,10 +247,12 @@ class LogRandInt(Domain):
     def _quantile(self, u: float) -> int:
         return self._from_unit(u)
 
-    def sample_many(self, rng: np.random.Generator, size: int) -> list[Any]:
-        size = _check_size(size)
-        vals = np.floor(np.exp(self._log_lower + rng.random(size) * self._log_width) + 0.5)
-        return list(np.clip(vals, self.lower, self.upper).astype(np.int64).tolist())
+    def _quantiles(self, u: np.ndarray) -> list[Any]:
+        vals = np.floor(np.exp(self._log_lower + u * self._log_width) + 0.5)
+        if self.upper < _EXACT_INT:
+            return list(_clip(vals, self.lower, self.upper).astype(np.int64).tolist())
+        # Bounds that floats may not hold exactly: clip as Python ints.
+        return [min(max(int(v), self.lower), self.upper) for v in vals.tolist()]
 
     def contains(self, value: Any) -> bool:
         return _is_int(value) and self.lower <= value <= self.upper
@@ -244,6 +266,12 @@ class LogRandInt(Domain):
             raise self._outside(value)
         t = (math.log(value) - self._log_lower) / self._log_width
         return np.array([min(max(t, 0.0), 1.0)])
+
+    def encode_array(self, values: Sequence[Any]) -> np.ndarray:
+        _check_all(self, values)
+        x = np.array([float(v) for v in values])
+        t = (np.log(x) - self._log_lower) / self._log_width
+        return _clip(t, 0.0, 1.0)[:, None]
 
     def decode(self, x: Any) -> int:
         return self._from_unit(_unit_scalar(self, x))

@@ -221,8 +221,7 @@ class GPSearcherBase(Searcher):
                                                           best=best)]]
         if self._size and len(self._suggested) >= self._size:
             return None
-        candidates = [sp.sample_config(self.config_space, self.rng)
-                      for _ in range(self.num_init_candidates)]
+        candidates = sp.sample_configs(self.config_space, self.num_init_candidates, self.rng)
         return acq.select_config(
             posterior, encoder=self._encoder, best=best, candidates=candidates,
             is_new=self._is_new, initial_scoring=self.initial_scoring, rng=self.rng,
