@@ -5,7 +5,6 @@ and both report the same errors."""
 
 from __future__ import annotations
 
-import itertools
 import math
 from fractions import Fraction
 from typing import Any
@@ -476,55 +475,6 @@ def test_single_value_domains_sample_their_value(domain: Domain, value: Any) -> 
     draws = [domain.sample(rng), *domain.sample_many(rng, 5)]
     draws += [c["h"] for c in sp.sample_configs({"h": domain}, 5, rng)]
     assert all(v == value and type(v) is type(value) for v in draws)
-
-
-@st.composite
-def finrange_cases(draw: st.DrawFn) -> tuple[FiniteRange, list[float]]:
-    """Float grids, some so tight that neighbours are within the membership tolerance, and
-    values on, near and between grid values."""
-    lower = draw(st.one_of(st.sampled_from([0.0, 1.0, -5e5, 1e6]), st.floats(-1e6, 1e6)))
-    width = draw(st.one_of(st.floats(1e-13, 1e-3), st.floats(1e-3, 1e6)))
-    try:
-        domain = finrange(lower, lower + width, draw(st.integers(1, 20)))
-    except ValueError:  # grid values not distinct
-        assume(False)
-        raise
-    grid = domain.values
-    assert grid is not None
-    mids = [(a + b) / 2 for a, b in itertools.pairwise(grid)]
-    near = st.sampled_from(grid).flatmap(
-        lambda g: st.sampled_from(
-            [
-                g,
-                float(np.nextafter(g, math.inf)),
-                float(np.nextafter(g, -math.inf)),
-                g * (1 + 0.99e-9),
-                g * (1 - 1.01e-9),
-                g + 1e-12,
-                g - 1.01e-12,
-            ]
-        )
-    )
-    values = st.one_of(near, st.floats(grid[0] - width, grid[-1] + width))
-    if mids:
-        values = values | st.sampled_from(mids)
-    return domain, draw(st.lists(values, min_size=1, max_size=10))
-
-
-@FAST
-@given(case=finrange_cases())
-def test_finrange_vectorised_lookup_matches_index(case: tuple[FiniteRange, list[float]]) -> None:
-    domain, values = case
-    found = [domain.index(v) for v in values]
-    for value, i in zip(values, found, strict=True):
-        if i is None:
-            with pytest.raises(ValueError, match="outside the domain"):
-                domain.encode_array([value])
-        else:
-            assert domain.encode_array([value])[0].tolist() == _encode_reference(domain, value)
-    inside = [v for v, i in zip(values, found, strict=True) if i is not None]
-    expected = [_encode_reference(domain, v) for v in inside]
-    assert domain.encode_array(inside).reshape(len(inside), 1).tolist() == expected
 
 
 def test_finrange_tie_goes_to_the_lower_value() -> None:
