@@ -133,25 +133,6 @@ def top_count(size: int, top_fraction: float) -> int:
     return min(size, round(size * top_fraction))
 
 
-def fantasy_targets(
-    posterior: Any, X_pending: np.ndarray, *, num_samples: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Joint draws of noisy targets at the rows of ``X_pending`` from ``posterior`` (which has
-    ``predict_joint`` and ``noise``), shape ``(len(X_pending), num_samples)``."""
-    mean, cov = posterior.predict_joint(X_pending)
-    cov[np.diag_indices_from(cov)] += posterior.noise
-    L = np.tril(_cholesky(cov)[0])
-    return mean[:, None] + L @ rng.standard_normal((X_pending.shape[0], num_samples))
-
-
-def with_fantasies(y: np.ndarray, y_pending: np.ndarray) -> np.ndarray:
-    """Targets ``y`` (shape ``(n,)``) followed by fantasized ones: ``(p,)`` (one value per
-    pending input) or ``(p, S)`` (``S`` samples, ``y`` then repeated in each column)."""
-    if y_pending.ndim == 1:
-        return np.concatenate([y, y_pending])
-    return np.vstack([np.repeat(y[:, None], y_pending.shape[1], axis=1), y_pending])
-
-
 def standardization(y: np.ndarray) -> tuple[float, float]:
     """Offset and scale that standardise targets ``y`` (scale 1 if ``y`` is constant)."""
     mean, std = float(np.mean(y)), float(np.std(y))
@@ -258,9 +239,10 @@ class ExactPosterior:
 
     def extend(self, X_new: np.ndarray, y_new: np.ndarray) -> Self:
         """The posterior after also observing ``y_new`` at ``X_new``, same hyperparameters
-        (``y_new`` of shape ``(p, S)``: ``S`` fantasy samples, see :func:`with_fantasies`).
+        (``y_new`` of shape ``(p,)``, or ``(p, S)`` for ``S`` fantasy samples).
 
-        The Cholesky factor is extended by a block, in ``O(n^2 p)`` for ``p`` new rows.
+        The Cholesky factor is extended by a block, in ``O(n^2 p)`` for ``p`` new rows. With
+        samples, the observed targets are repeated in each sample's column.
         """
         if X_new.shape[0] == 0:
             return self
@@ -273,7 +255,10 @@ class ExactPosterior:
         L[:n, :n] = self._L
         L[n:, :n] = B.T
         L[n:, n:] = np.tril(_cholesky(S)[0])
-        return self.with_data(np.vstack([self.X, X_new]), with_fantasies(self.y, y_new), L)
+        y = self.y
+        if y_new.ndim == 2 and y.ndim == 1:
+            y = np.repeat(y[:, None], y_new.shape[1], axis=1)
+        return self.with_data(np.vstack([self.X, X_new]), np.concatenate([y, y_new]), L)
 
     def fantasize(
         self, X_pending: np.ndarray, *, num_samples: int = 0,
@@ -291,8 +276,11 @@ class ExactPosterior:
         if not num_samples:
             return self.extend(X_pending, self.predict(X_pending)[0])
         assert rng is not None and self.y.ndim == 1
-        return self.extend(X_pending, fantasy_targets(self, X_pending, num_samples=num_samples,
-                                                      rng=rng))
+        mean, cov = self.predict_joint(X_pending)
+        cov[np.diag_indices_from(cov)] += self.noise
+        L = np.tril(_cholesky(cov)[0])
+        draws = rng.standard_normal((X_pending.shape[0], num_samples))
+        return self.extend(X_pending, mean[:, None] + L @ draws)
 
 
 class GPPosterior(ExactPosterior):
