@@ -37,10 +37,6 @@ class ResourcePosterior(ExactPosterior):
 
     gradient_columns = slice(None, -1)
 
-    def __init__(self, *, kernel: ResourceKernel, noise: float, X: np.ndarray, y: np.ndarray,
-                 chol: np.ndarray | None = None) -> None:
-        super().__init__(kernel=kernel, noise=noise, X=X, y=y, chol=chol)
-
     def prior_mean(self, Xs: np.ndarray) -> np.ndarray:
         return np.asarray(self.kernel.mean(Xs))
 
