@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rawdata import published_mirror, published_sha256sums
 
 from hpo_core.blackboxes.catalogue import (
     CATALOGUE_FILE,
@@ -18,35 +19,30 @@ from hpo_core.blackboxes.catalogue import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED_DATA = REPO.parent / "shared" / "data"
 SHIPPED_MIRROR = REPO / "blackboxes" / "mirror"
 
 WHEEL_SHA256 = "1f76495fa70fa96c234c4bc3ad18c8e8283bec4c2f66f08ef59071b1d286d720"
 LCBENCH_COMMIT = "42ea3c2f1138920d62a089fefd793490a801233e"
 YAHPO_LICENSE_COMMIT = "efdab9072f63bd680396cd4b78b927c4a0caaad3"
+YAHPO_FAMILIES = {"yahpo_lcbench", "yahpo_rbv2_xgboost", "yahpo_rbv2_rpart", "yahpo_iaml_glmnet"}
 FAMILIES = {
     "fcnet", "nasbench201", "lcbench", "yahpo_lcbench", "yahpo_rbv2_xgboost",
     "yahpo_rbv2_rpart", "yahpo_iaml_glmnet",
 }
 
 
-def sha256sums() -> dict[str, str]:
-    sums = {}
-    for line in (SHARED_DATA / "SHA256SUMS").read_text().splitlines():
-        digest, path = line.split(maxsplit=1)
-        sums[path] = digest
-    return sums
 
 
 def test_every_published_file_is_catalogued_with_its_checksum_and_size() -> None:
-    sums = sha256sums()
+    mirror = published_mirror()
+    sums = published_sha256sums()
     catalogue = load_catalogue()
     assert len(sums) == 108
     assert set(catalogue.entries) == set(sums)
     for path, digest in sums.items():
         entry = lookup(path)
         assert entry.sha256 == digest, path
-        assert entry.size == (SHARED_DATA / path).stat().st_size, path
+        assert entry.size == (mirror / path).stat().st_size, path
 
 
 def test_shipped_mirror_holds_verified_copies_of_the_default_study_files() -> None:
@@ -58,9 +54,9 @@ def test_shipped_mirror_holds_verified_copies_of_the_default_study_files() -> No
         "lcbench/LICENSE",
         *(f"lcbench/blood-transfusion-service-center/{name}.parquet.gzip"
           for name in ("config", "metrics", "results")),
-        *(path for path in sha256sums() if path.startswith("yahpo_lcbench/")),
+        *(path for path in load_catalogue().entries if path.split("/")[0] in YAHPO_FAMILIES),
     }
-    assert len(expected) == 12
+    assert len(expected) == 30
     assert shipped == expected | {"README.md"}
     for path in expected:
         data = (SHIPPED_MIRROR / path).read_bytes()

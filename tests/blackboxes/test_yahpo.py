@@ -12,17 +12,17 @@ from typing import Any
 import h5py
 import numpy as np
 import pytest
+from rawdata import raw_file, raw_files
 
 from hpo_core import space as sp
 from hpo_core.backends.simulator import SimulatorBackend
+from hpo_core.blackboxes.catalogue import lookup
 from hpo_core.blackboxes.converters import yahpo as conv
 from hpo_core.blackboxes.safe_pickle import sha256_of
 from hpo_core.blackboxes.yahpo import YahpoBlackbox
 from hpo_core.schedulers import HyperbandScheduler
 from hpo_core.trial import TrialStatus
 from hpo_core.tuner import StoppingCriterion, Tuner
-
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 #: One instance per scenario, used throughout.
 INSTANCE = {
@@ -41,7 +41,7 @@ XGB_GBLINEAR = {
 
 
 def files_of(scenario: conv.YahpoScenario, instance: str) -> dict[str, Path]:
-    return {path: DATA / path for path in scenario.inputs(instance)}
+    return raw_files(scenario.inputs(instance))
 
 
 def fresh(family: str, instance: str | None = None, **kwargs: Any) -> YahpoBlackbox:
@@ -307,14 +307,13 @@ def test_config_spaces_follow_the_published_domains() -> None:
 @pytest.mark.parametrize("family", sorted(conv.SCENARIOS))
 def test_datasets_are_the_instances_of_the_config_space(family: str) -> None:
     scenario = conv.SCENARIOS[family]
-    cs = json.loads((DATA / family / "config_space.json").read_text())
+    cs = json.loads(raw_file(f"{family}/config_space.json").read_text())
     (instance_hp,) = [h for h in cs["hyperparameters"] if h["name"] == scenario.instance_input]
     assert scenario.datasets() == sorted(instance_hp["choices"], key=int)
     assert set(scenario.selected_instances()) <= set(scenario.datasets())
     assert 1 <= len(scenario.selected_instances()) <= 10
-    catalogue = (DATA / "SHA256SUMS").read_text()
     for path in scenario.inputs(scenario.datasets()[0]):
-        assert f"  {path}\n" in catalogue
+        assert lookup(path).path == path
 
 
 def test_registry_targets_resolve_to_the_namespaces() -> None:
@@ -353,10 +352,8 @@ def test_provenance() -> None:
     assert "YAHPO Gym" in provenance["citation"] and "Pfisterer" in provenance["citation"]
     assert provenance["converter"] == conv.__name__
     assert provenance["converter_version"] == conv.VERSION
-    lines = (DATA / "SHA256SUMS").read_text().splitlines()
-    catalogue = {name: digest for digest, name in (line.split(maxsplit=1) for line in lines)}
     assert provenance["input_sha256"] == {
-        path: catalogue[path] for path in conv.RBV2_RPART.inputs("41161")
+        path: lookup(path).sha256 for path in conv.RBV2_RPART.inputs("41161")
     }
 
 
@@ -377,9 +374,9 @@ def test_save_load_round_trip(tmp_path: Path) -> None:
     with h5py.File(path, "r") as f:
         assert f.attrs["kind"] == "yahpo"
         stored = f["model"][()].tobytes()
-    assert stored == (DATA / "yahpo_rbv2_xgboost" / "model.onnx").read_bytes()
+    assert stored == raw_file("yahpo_rbv2_xgboost/model.onnx").read_bytes()
     assert blackbox.provenance["input_sha256"]["yahpo_rbv2_xgboost/model.onnx"] == sha256_of(
-        DATA / "yahpo_rbv2_xgboost" / "model.onnx"
+        raw_file("yahpo_rbv2_xgboost/model.onnx")
     )
     for config in [XGB_GBLINEAR, *random_configs(blackbox, 5)]:
         np.testing.assert_array_equal(loaded.curve(config).objectives,

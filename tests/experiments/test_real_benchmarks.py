@@ -1,5 +1,5 @@
 """The simulator on real data: ASHA on LCBench curves and every YAHPO scenario, RS on fcnet and
-NASBench-201 (raw files from the shared data mirror, converted on first use)."""
+NASBench-201 (raw files fetched as users fetch them, converted on first use)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from rawdata import raw_mirror
 
 from hpo_core import space as sp
+from hpo_core.blackboxes.download import MIRROR_ENV
+from hpo_core.blackboxes.repository import RAW_ENV
 from hpo_core.experiments.benchmarks import get_benchmark
 from hpo_core.experiments.launcher import Experiment, fcnet_init_lr, run_experiment
-
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 @pytest.fixture(scope="module")
@@ -21,10 +22,6 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("store")
 
 
-@pytest.fixture(autouse=True)
-def shared_mirror(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("HPO_CORE_BLACKBOX_MIRROR", str(SHARED))
-    monkeypatch.setenv("HPO_CORE_BLACKBOX_RAW", str(tmp_path / "raw"))
 
 
 @pytest.mark.parametrize(
@@ -40,8 +37,13 @@ def shared_mirror(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     ],
 )
 def test_method_runs_on_real_blackbox(
-    store: Path, tmp_path: Path, benchmark: str, method: str, budget: float
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, benchmark: str, method: str,
+    budget: float,
 ) -> None:
+    name = get_benchmark(benchmark).blackbox_name
+    assert name is not None
+    monkeypatch.setenv(MIRROR_ENV, str(raw_mirror(name)))
+    monkeypatch.setenv(RAW_ENV, str(tmp_path / "raw"))
     experiment = Experiment(experiment_tag="real", benchmark=benchmark, method=method, seed=0,
                             random_seed=1, max_wallclock_time=budget)
     run = run_experiment(experiment, tmp_path / "results", blackbox_store=store)

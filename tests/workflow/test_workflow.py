@@ -227,17 +227,21 @@ def test_cheap_seeds_share_a_cluster_job_expensive_ones_do_not(tmp_path: Path) -
     assert "rule run_expensive:" not in override.stdout
 
 
-SLURM_START = ROOT.parent / "shared" / "tools" / "slurm-local" / "start.sh"
-
-
 @pytest.fixture(scope="module")
 def slurm_partition() -> str:
-    """A real single-node Slurm cluster (munged, slurmctld, slurmd), started if not running."""
-    assert SLURM_START.is_file(), f"{SLURM_START} is needed to start a Slurm cluster"
-    started = subprocess.run(["bash", str(SLURM_START)], capture_output=True, text=True,
-                             timeout=900)
-    assert started.returncode == 0, started.stdout + started.stderr
-    return "debug"
+    """The default partition of a running Slurm cluster (CI starts a single-node one)."""
+    try:
+        found = subprocess.run(["sinfo", "--noheader", "--format=%P %t"], capture_output=True,
+                               text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        pytest.skip(f"no Slurm cluster reachable (sinfo: {err})")
+    partitions = [line.split() for line in found.stdout.splitlines() if line.strip()]
+    usable = [p.rstrip("*") for p, state in partitions if state in ("idle", "mix", "alloc")]
+    if found.returncode != 0 or not usable:
+        pytest.skip(f"no Slurm cluster with a usable node (sinfo: {found.stdout.strip()!r} "
+                    f"{found.stderr.strip()!r})")
+    default = [p.rstrip("*") for p, _ in partitions if p.endswith("*")]
+    return default[0] if default and default[0] in usable else usable[0]
 
 
 def test_study_runs_on_slurm_with_the_seeds_of_a_cheap_method_in_one_job(
