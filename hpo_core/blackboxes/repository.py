@@ -95,6 +95,49 @@ def build_blackbox(
     return output
 
 
+def declared_config_space(
+    name: str, *, store: Path | None = None, mirror_dirs: list[Path] | None = None,
+    raw_dir: Path | None = None,
+) -> dict[str, Any] | None:
+    """The config space of blackbox ``name`` without building or loading it.
+
+    Read from its file if that is built and readable, else as its converter declares it: the
+    tabular families' spaces are fixed in code; a YAHPO scenario's comes from a verified local
+    copy of its ``config_space.json`` (in ``raw_dir`` or a mirror directory; nothing is
+    downloaded or written).
+
+    Returns:
+        The space, or None if it needs a file that is not at hand.
+    """
+    import h5py
+
+    from hpo_core import space as sp
+    from hpo_core.blackboxes.download import default_mirror_dirs, verified_copy
+
+    path = blackbox_file(name, store)
+    if path.exists():
+        try:
+            with h5py.File(path, "r") as f:
+                return sp.space_from_json(str(f.attrs["config_space"]))
+        except (OSError, KeyError):
+            pass  # a damaged file: the integrity check reports it; use the declared space
+    family, dataset = split_name(name)
+    conv = converter(family)
+    if not hasattr(conv, "space_inputs"):
+        space: dict[str, Any] = conv.config_space()
+        return space
+    dirs = [raw_dir or default_raw_dir(),
+            *(mirror_dirs if mirror_dirs is not None else default_mirror_dirs())]
+    files = {}
+    for needed in conv.space_inputs(dataset):
+        copy = verified_copy(needed, dirs)
+        if copy is None:
+            return None
+        files[needed] = copy
+    declared: dict[str, Any] = conv.config_space(dataset, files)
+    return declared
+
+
 def open_blackbox_file(path: Path) -> Blackbox:
     """Load a blackbox file of any kind."""
     import h5py

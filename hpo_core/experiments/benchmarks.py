@@ -31,6 +31,8 @@ class SurrogateBenchmark:
         max_num_evaluations: Optional default cap on reported results.
         multi_fidelity: Whether the blackbox has more than one fidelity; multi-fidelity
             methods refuse benchmarks that have not.
+        tabulated: Whether the blackbox is a table (it can restrict methods to its configs);
+            False for surrogate models.
         surrogate: ``"knn"`` to answer configs outside the table from the nearest tabulated
             ones (with ``surrogate_kwargs``, e.g. ``{"n_neighbors": 1}``), or ``None``.
     """
@@ -46,6 +48,7 @@ class SurrogateBenchmark:
     n_workers: int = 4
     max_num_evaluations: int | None = None
     multi_fidelity: bool = True
+    tabulated: bool = True
     surrogate: str | None = None
     surrogate_kwargs: dict[str, Any] = field(default_factory=dict)
 
@@ -74,7 +77,7 @@ def _definitions() -> tuple[dict[str, SurrogateBenchmark], dict[str, list[str]]]
     add("synthetic", [SurrogateBenchmark(
         name="synthetic", blackbox=_synthetic, metric="error", mode="min",
         resource_attr="epoch", max_resource_attr="epochs", elapsed_time_attr="elapsed_time",
-        max_wallclock_time=3_600.0,
+        max_wallclock_time=3_600.0, tabulated=False,
     )])
     short = {"naval_propulsion": "naval", "parkinsons_telemonitoring": "parkinsons",
              "protein_structure": "protein", "slice_localization": "slice"}
@@ -103,7 +106,7 @@ def _definitions() -> tuple[dict[str, SurrogateBenchmark], dict[str, list[str]]]
             mode=scenario.mode, resource_attr=scenario.fidelity_name,
             max_resource_attr=scenario.max_resource_attr,
             elapsed_time_attr=scenario.elapsed_time_attr,
-            max_wallclock_time=7_200.0 if tag == "lcbench" else 1_800.0,
+            max_wallclock_time=7_200.0 if tag == "lcbench" else 1_800.0, tabulated=False,
         ) for i in scenario.datasets()]
         add(f"yahpo-{tag}", definitions)
         families[f"yahpo-{tag}-selected"] = [f"yahpo-{tag}-{i}" for i in scenario.selected]

@@ -255,21 +255,30 @@ def prepare_experiment(
     """
     from hpo_core.blackboxes.tabular import TabularBlackbox
 
+    configurations = None
+    if experiment.restrict_configurations:
+        if not isinstance(blackbox, TabularBlackbox):
+            raise ValueError(_NOT_TABULATED.format(benchmark=experiment.benchmark))
+        configurations = blackbox.configurations()
+    return _prepare(experiment, benchmark, dict(blackbox.config_space), configurations)
+
+
+_NOT_TABULATED = (
+    "restrict_configurations needs a tabulated blackbox; {benchmark!r} is a surrogate model"
+)
+
+
+def _prepare(
+    experiment: Experiment, benchmark: SurrogateBenchmark, config_space: dict[str, Any],
+    configurations: list[dict[str, Any]] | None,
+) -> PreparedExperiment:
     definition = get_definition(experiment.method)
     check_method_fits_benchmark(experiment.method, benchmark)
-    config_space = dict(blackbox.config_space)
     if experiment.benchmark.startswith("fcnet-"):
         config_space = fcnet_init_lr(config_space, experiment.fcnet_ordinal)
     scheduler_kwargs: dict[str, Any] = {}
-    if experiment.restrict_configurations:
-        if not isinstance(blackbox, TabularBlackbox):
-            raise ValueError(
-                f"restrict_configurations needs a tabulated blackbox; {experiment.benchmark!r} "
-                "is a surrogate model"
-            )
-        scheduler_kwargs["search_options"] = {
-            "restrict_configurations": blackbox.configurations()
-        }
+    if configurations is not None:
+        scheduler_kwargs["search_options"] = {"restrict_configurations": configurations}
     n_workers, max_time = resolve_budget(
         benchmark, n_workers=experiment.n_workers,
         max_wallclock_time=experiment.max_wallclock_time,
@@ -292,6 +301,24 @@ def prepare_experiment(
     scheduler = definition.create(resolved, method=experiment.method)
     return PreparedExperiment(method_arguments=resolved, scheduler=scheduler,
                               max_wallclock_time=max_time)
+
+
+def check_experiment_on_space(
+    experiment: Experiment, *, benchmark: SurrogateBenchmark, config_space: dict[str, Any]
+) -> None:
+    """Build the experiment's scheduler on ``config_space`` without loading the blackbox.
+
+    What :func:`prepare_experiment` checks, except the restricted configurations themselves
+    (only whether the benchmark is tabulated): the workflow runs this for every
+    (benchmark, method) pair of a study while it is parsed, before any job starts.
+
+    Raises:
+        MethodDoesNotFitError: If the method cannot run on the benchmark.
+        ValueError: For any other bad option or override, naming it.
+    """
+    if experiment.restrict_configurations and not benchmark.tabulated:
+        raise ValueError(_NOT_TABULATED.format(benchmark=experiment.benchmark))
+    _prepare(experiment, benchmark, dict(config_space), None)
 
 
 def check_experiments(

@@ -345,9 +345,11 @@ class MethodDefinition:
         allowed = [p for p in parameters if p not in _FROM_FIELDS]
         unknown = [k for k in resolved.scheduler_kwargs if k not in parameters]
         if unknown:
+            from hpo_core.experiments.study import closest
+
             raise ValueError(
                 f"method {method!r}: scheduler_kwargs {unknown} are not arguments of "
-                f"{self.scheduler.__name__}; allowed: {allowed}"
+                f"{self.scheduler.__name__}{closest(unknown[0], allowed)}; allowed: {allowed}"
             )
         factory: Callable[..., Scheduler] = self.scheduler
         return factory(resolved.config_space, **common, **resolved.scheduler_kwargs)

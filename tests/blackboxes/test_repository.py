@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 from rawdata import raw_mirror
 
-from hpo_core.blackboxes.repository import blackbox_file, build_blackbox, load_blackbox
+from hpo_core.blackboxes.repository import (
+    blackbox_file,
+    build_blackbox,
+    declared_config_space,
+    load_blackbox,
+)
 from hpo_core.blackboxes.tabular import TabularBlackbox
 
 
@@ -52,3 +57,25 @@ def test_missing_mirror_directory_fails_before_anything_is_written(tmp_path: Pat
                        mirror_dirs=[tmp_path / "does-not-exist"], progress=False)
     assert not out.exists()
     assert not (tmp_path / "raw" / "fcnet" / "naval_propulsion.pkl").exists()
+
+
+@pytest.mark.parametrize(
+    "name", ["lcbench/blood-transfusion-service-center", "fcnet/protein_structure",
+             "nasbench201/cifar100", "yahpo_lcbench/3945", "yahpo_rbv2_xgboost/29",
+             "yahpo_rbv2_rpart/41161", "yahpo_iaml_glmnet/1489"],
+)
+def test_declared_config_space_is_the_converted_one(tmp_path: Path, name: str) -> None:
+    mirror = raw_mirror(name)
+    store = tmp_path / "store"
+    declared = declared_config_space(name, store=store, mirror_dirs=[mirror])
+    assert declared is not None
+    assert not store.exists()  # nothing built
+    built = load_blackbox(name, store=store, raw_dir=tmp_path / "raw", mirror_dirs=[mirror],
+                          progress=False)
+    assert declared == built.config_space
+    assert declared_config_space(name, store=store, mirror_dirs=[]) == built.config_space
+
+
+def test_declared_config_space_needs_its_file_at_hand(tmp_path: Path) -> None:
+    assert declared_config_space("yahpo_lcbench/3945", store=tmp_path, raw_dir=tmp_path,
+                                 mirror_dirs=[]) is None

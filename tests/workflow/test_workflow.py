@@ -3,6 +3,7 @@ seed, seed grouping, the report, bad configs and the shipped study configs."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -283,21 +284,32 @@ def test_study_runs_on_slurm_with_the_seeds_of_a_cheap_method_in_one_job(
         ({"benchmarks": ["fcnet-nope"]}, ["config field 'benchmarks'", "fcnet-nope"]),
         ({"fcnet_ordinal": "log"}, ["fcnet_ordinal", "nn-log"]),
         ({"experiment_tag": "My_Tag"}, ["experiment_tag", "^[a-z0-9][a-z0-9-]*$"]),
-        ({"num_seeds": -1}, ["num_seeds", "minimum"]),
-        ({"random_seed": -7}, ["random_seed", "minimum"]),
-        ({"random_seed": "seven"}, ["random_seed", "not of type"]),
-        ({"methods": "RS"}, ["methods", "not of type 'array'"]),
+        ({"num_seeds": -1}, ["config field 'num_seeds': -1 is not valid; allowed: integer, >= 1"]),
+        ({"random_seed": -7}, ["config field 'random_seed': -7", ">= 0"]),
+        ({"random_seed": "seven"}, ["config field 'random_seed': \"seven\"", "integer or null"]),
+        ({"methods": "RS"}, ["config field 'methods': \"RS\" is not valid; allowed: array"]),
         ({"scale_max_wallclock_time": "yes"}, ["scale_max_wallclock_time", "boolean"]),
-        ({"max_size_data_for_model": 0}, ["max_size_data_for_model", "minimum"]),
-        ({"verbose": 2}, ["verbose", "[0, 1]"]),
-        ({"method_args": {"ASHA": 3}}, ["method_args", "not of type 'object'"]),
+        ({"max_size_data_for_model": 0}, ["config field 'max_size_data_for_model'", ">= 1"]),
+        ({"verbose": 2}, ["config field 'verbose': 2 is not valid; allowed: 0 or 1"]),
+        ({"method_args": {"ASHA": 3}}, ["config field 'method_args.ASHA': 3", "object"]),
         ({"method_args": {"PASHA": {}}},
-         ["config field 'method_args': not methods of the study: ['PASHA']"]),
+         ["config field 'method_args': not a method of the study: 'PASHA'"]),
         ({"method_args": {"ASHA": {"grace_period": 3}}},
          ["config field 'method_args.ASHA'", "grace_period", "scheduler_kwargs"]),
         ({"expensive_methods": ["BO"]},
-         ["config field 'expensive_methods': not methods of the study: ['BO']",
+         ["config field 'expensive_methods': not a method of the study: 'BO'",
           "['ASHA', 'RS']"]),
+        ({"method_argz": {}},
+         ["unknown config key 'method_argz' of the study (did you mean 'method_args'?)"]),
+        ({"method_args": {"ASHA": {"scheduler_kwargs": {"grace_periodd": 3}}}},
+         ["config field 'method_args.ASHA'", "['grace_periodd']",
+          "(did you mean 'grace_period'?)", "'reduction_factor'"]),
+        ({"method_args": {"ASHA": {"scheduler_kwargs": {"grace_period": -3}}}},
+         ["config field 'method_args.ASHA'", "grace_period must be an int >= 1, got -3"]),
+        ({"method_args": {"RS": {"scheduler_kwargs": {"search_options": {"nope": 1}}}}},
+         ["config field 'method_args.RS'", "search_options ['nope']"]),
+        ({"method_args": {"ASHA": {"config_space": {"nope": 1}}}},
+         ["config field 'method_args.ASHA'", "'nope'", "which the config space does not have"]),
         ({"start_seed": 2}, ["config field 'start_seed' (2) must be below 'num_seeds' (2)"]),
         ({"benchmarks": ["fcnet-protein"]},
          ["method 'ASHA' is multi-fidelity but benchmark 'fcnet-protein'"]),
@@ -314,6 +326,32 @@ def test_bad_config_fails_before_any_job(
     assert "Building DAG of jobs" not in out.stderr
     assert not (project / "results").exists()
     assert not (project / "resources").exists()
+
+
+def file_hashes(directory: Path) -> dict[str, str]:
+    return {p.relative_to(directory).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [({"grace_periodd": 3}, ["'grace_periodd'", "'grace_period'", "'reduction_factor'"]),
+     ({"grace_period": -3}, ["grace_period must be an int >= 1, got -3"])],
+)
+def test_a_bad_method_argument_never_costs_finished_results(
+    tmp_path: Path, override: dict[str, int], named: list[str]
+) -> None:
+    project = make_project(tmp_path, TINY)
+    assert snakemake(project).returncode == 0
+    before = file_hashes(project / "results")
+    write_config(project, {**TINY, "method_args": {"ASHA": {"scheduler_kwargs": override}}})
+    out = snakemake(project, "--keep-going")
+    assert out.returncode != 0
+    assert "config field 'method_args.ASHA'" in out.stderr
+    for text in named:
+        assert text in out.stderr, text
+    assert "Building DAG of jobs" not in out.stderr  # nothing planned, no job started
+    assert file_hashes(project / "results") == before
 
 
 def test_one_command_builds_one_blackbox(tmp_path: Path) -> None:

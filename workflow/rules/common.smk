@@ -8,56 +8,38 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from hpo_core.blackboxes.download import default_mirror_dirs
 from hpo_core.experiments import methods as method_registry
-from hpo_core.experiments.benchmarks import (
-    BENCHMARK_FAMILIES,
-    BENCHMARKS,
-    get_benchmark,
-    resolve_benchmarks,
-)
+from hpo_core.experiments.benchmarks import get_benchmark, resolve_benchmarks
+from hpo_core.experiments.study import StudyError, check_schema, check_study
 
-validate(config, schema="../schemas/config.schema.yaml")
+SCHEMA = Path(workflow.main_snakefile).parent / "workflow/schemas/config.schema.yaml"
 
 
-def _check_names(field, given, allowed, problem="unknown"):
-    unknown = [name for name in given if name not in allowed]
-    if unknown:
-        raise ValueError(
-            f"config field '{field}': {problem} {unknown}; allowed values: {sorted(allowed)}"
-        )
-
-
-def _registry_check(field, check, *args):
-    """Run a registry check, reporting its ValueError under the config field's name."""
+def _check_config():
+    """Schema, registries and every scheduler of the study, before Snakemake plans anything."""
     try:
-        check(*args)
-    except ValueError as err:
-        raise ValueError(f"config field '{field}': {err}") from None
+        check_schema(config, SCHEMA)
+        validate(config, schema="../schemas/config.schema.yaml")  # fills in the defaults
+        mirror = config.get("blackbox_mirror") or None
+        notes = check_study(config, blackbox_store=Path(config["blackbox_store"]),
+                            raw_dir=Path(config["raw_dir"]),
+                            mirror_dirs=default_mirror_dirs(mirror))
+    except StudyError as err:
+        raise WorkflowError(f"invalid study: {err}") from None
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
 
 
-_check_names("benchmarks", config["benchmarks"], [*BENCHMARKS, *BENCHMARK_FAMILIES])
-_registry_check("methods", method_registry.validate_methods, config["methods"])
-_check_names("method_args", config["method_args"], config["methods"],
-             "not methods of the study:")
-for _method, _overrides in config["method_args"].items():
-    _registry_check(f"method_args.{_method}", method_registry.check_method_args, _overrides)
+_check_config()
 if config["expensive_methods"] is None:  # seed 001: model-based methods, one job per seed
     config["expensive_methods"] = [
         m for m in config["methods"] if method_registry.is_expensive_method(m)
     ]
-_check_names("expensive_methods", config["expensive_methods"], config["methods"],
-             "not methods of the study:")
 BENCHMARK_NAMES = resolve_benchmarks(config["benchmarks"])
-for _benchmark in BENCHMARK_NAMES:
-    for _method in config["methods"]:
-        method_registry.check_method_fits_benchmark(_method, get_benchmark(_benchmark))
-if config["start_seed"] >= config["num_seeds"]:
-    raise ValueError(
-        f"config field 'start_seed' ({config['start_seed']}) must be below "
-        f"'num_seeds' ({config['num_seeds']}): seeds are start_seed, ..., num_seeds - 1"
-    )
 
 RESULTS = config["results_dir"]
 BLACKBOX_STORE = config["blackbox_store"]

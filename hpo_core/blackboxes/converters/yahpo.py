@@ -210,6 +210,24 @@ class YahpoScenario:
         return [f"{self.FAMILY}/{name}" for name in ("model.onnx", "config_space.json",
                                                      "encoding.json")]
 
+    def space_inputs(self, dataset: str) -> list[str]:
+        """Catalogue paths of the files the config space is read from (:meth:`config_space`)."""
+        self._check_dataset(dataset)
+        return [f"{self.FAMILY}/config_space.json"]
+
+    def config_space(self, dataset: str, files: Mapping[str, str | Path]) -> dict[str, Any]:
+        """The config space :meth:`convert` gives ``dataset``, from :meth:`space_inputs` only."""
+        (path,) = self.space_inputs(dataset)
+        return self.space_of(json.loads(Path(files[path]).read_text()))
+
+    def space_of(self, cs: Mapping[str, Any]) -> dict[str, Any]:
+        """Our config space of the scenario's ConfigSpace JSON: hyperparameters without instance,
+        fidelity and fixed inputs, plus the largest fidelity as ``max_resource_attr``."""
+        excluded = {self.instance_input, self.fidelity_input, *self.fixed_inputs}
+        space = config_space_from_json(cs, exclude=excluded)
+        space[self.max_resource_attr] = self.fidelity_values[-1]
+        return space
+
     def convert(
         self, dataset: str, files: Mapping[str, str | Path], *, cache_size: int = 16_384
     ) -> YahpoBlackbox:
@@ -237,9 +255,7 @@ class YahpoScenario:
                 f"{space_path}: the instances of {self.instance_input!r} differ from those of "
                 f"{self.FAMILY}"
             )
-        excluded = {self.instance_input, self.fidelity_input, *self.fixed_inputs}
-        space = config_space_from_json(cs, exclude=excluded)
-        space[self.max_resource_attr] = self.fidelity_values[-1]
+        space = self.space_of(cs)
         layout = ModelLayout(
             instance_input=self.instance_input,
             cat_inputs=self.cat_inputs,
