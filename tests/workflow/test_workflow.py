@@ -354,6 +354,32 @@ def test_a_bad_method_argument_never_costs_finished_results(
     assert file_hashes(project / "results") == before
 
 
+def planned_jobs(output: str) -> list[tuple[str, str]]:
+    """(rule, wildcards) of each job of a dry run."""
+    jobs = re.split(r"^\s*(?:local)?rule (\w+):$", output, flags=re.M)[1:]
+    return sorted(
+        (rule, (re.findall(r"^\s*wildcards: (.*)$", body, re.M) or [""])[0])
+        for rule, body in zip(jobs[::2], jobs[1::2], strict=True)
+    )
+
+
+@pytest.mark.parametrize("name", ["results.csv.zip", "metadata.json"])
+def test_a_deleted_result_replans_exactly_its_seed_and_what_depends_on_it(
+    tmp_path: Path, name: str
+) -> None:
+    project = make_project(tmp_path, TINY)
+    assert snakemake(project).returncode == 0
+    (project / "results/tiny/synthetic/ASHA/1" / name).unlink()
+    out = snakemake(project, "-n")
+    assert out.returncode == 0, out.stderr
+    assert planned_jobs(out.stdout + out.stderr) == [
+        ("aggregate", "benchmark=synthetic"),
+        ("all", ""),
+        ("plot", "benchmark=synthetic"),
+        ("run_cheap", "benchmark=synthetic, method=ASHA, seed=1"),
+    ]
+
+
 def test_one_command_builds_one_blackbox(tmp_path: Path) -> None:
     project = make_project(tmp_path, TINY)
     target = "blackboxes/yahpo_lcbench/3945.h5"

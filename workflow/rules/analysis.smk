@@ -1,10 +1,10 @@
-# Aggregate all seeds of a benchmark, then plot and tabulate. Only complete runs are read: the
-# aggregate depends on each run's metadata.json, which the launcher writes last.
+# Aggregate all seeds of a benchmark, then plot and tabulate. Every file the aggregate reads is
+# its input, so a missing or deleted result replans exactly that seed and what depends on it.
 
 
 rule aggregate:
     input:
-        lambda wc: [f"{d}/metadata.json" for d in run_dirs(wc.benchmark)],
+        lambda wc: run_files(wc.benchmark),
     output:
         f"{RESULTS}/{TAG}/aggregate/{{benchmark}}.parquet",
     log:

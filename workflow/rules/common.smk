@@ -112,11 +112,22 @@ def run_dirs(benchmark):
     return [f"{RESULTS}/{TAG}/{benchmark}/{m}/{s}" for m in config["methods"] for s in SEEDS]
 
 
+RUN_FILES = ("results.csv.zip", "metadata.json")
+
+
+def run_files(benchmark):
+    """Every file of every run of a benchmark (what its aggregate reads)."""
+    return [f"{d}/{name}" for d in run_dirs(benchmark) for name in RUN_FILES]
+
+
 def all_targets():
+    """Plots and tables per benchmark, and every run's files: Snakemake regenerates a missing
+    file only if it is a target or the input of a job that runs, so a deleted result is one."""
     return [
-        f"{RESULTS}/{TAG}/plots/{b}-{kind}"
-        for b in BENCHMARK_NAMES
-        for kind in ("best-so-far.png", "rung-sizes.png", "final.csv", "final.html")
+        *(f"{RESULTS}/{TAG}/plots/{b}-{kind}"
+          for b in BENCHMARK_NAMES
+          for kind in ("best-so-far.png", "rung-sizes.png", "final.csv", "final.html")),
+        *(f for b in BENCHMARK_NAMES for f in run_files(b)),
     ]
 
 
