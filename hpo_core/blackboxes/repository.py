@@ -90,9 +90,62 @@ def build_blackbox(
         path: fetch(path, raw_dir=raw_dir, mirror_dirs=mirrors, progress=progress)
         for path in conv.inputs(dataset)
     }
-    output = output or blackbox_file(name)
+    output = Path(output or blackbox_file(name))
     conv.convert(dataset, files).save(output)
+    record_checksum(output)
     return output
+
+
+class DamagedBlackboxError(ValueError):
+    """A blackbox file that is truncated, corrupt or differs from its recorded checksum."""
+
+
+def checksum_file(path: Path) -> Path:
+    """Where the sha256 of blackbox file ``path`` is recorded when it is built."""
+    return path.with_name(path.name + ".sha256")
+
+
+def record_checksum(path: Path) -> None:
+    """Record the sha256 of the blackbox file ``path`` next to it (``<file>.sha256``)."""
+    from hpo_core.blackboxes.safe_pickle import sha256_of
+
+    target = checksum_file(path)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(f"{sha256_of(path)}  {path.name}\n")
+    os.replace(tmp, target)
+
+
+def blackbox_problem(path: Path) -> str | None:
+    """How blackbox file ``path`` is damaged, or None if it is intact.
+
+    Intact means: its sha256 matches the one recorded when it was built (a file saved without
+    a record is only checked to open as HDF5 and to name its blackbox kind).
+    """
+    import h5py
+
+    from hpo_core.blackboxes.safe_pickle import sha256_of
+
+    record = checksum_file(path)
+    if record.exists():
+        expected = (record.read_text().split() or [""])[0]
+        digest = sha256_of(path)
+        if digest != expected:
+            return f"sha256 {digest} differs from {expected!r} recorded in {record.name}"
+        return None
+    try:
+        with h5py.File(path, "r") as f:
+            f.attrs["kind"]
+    except (OSError, KeyError) as err:
+        return f"not a readable blackbox file ({type(err).__name__}: {err})"
+    return None
+
+
+def rebuild_hint(path: Path, name: str | None = None) -> str:
+    """The commands that rebuild blackbox file ``path``."""
+    if name is None:
+        name = f"{path.parent.name}/{path.stem}"
+    return (f"rebuild it with `snakemake --cores 1 {path}` in the workflow, or "
+            f"`python -m hpo_core blackbox build --name {name} --output {path}`")
 
 
 def declared_config_space(
@@ -138,10 +191,20 @@ def declared_config_space(
     return declared
 
 
-def open_blackbox_file(path: Path) -> Blackbox:
-    """Load a blackbox file of any kind."""
+def open_blackbox_file(path: Path, *, name: str | None = None) -> Blackbox:
+    """Load a blackbox file of any kind, after checking it is intact.
+
+    Raises:
+        DamagedBlackboxError: If the file is truncated, corrupt or differs from its recorded
+            checksum; the message names the file and the commands that rebuild it.
+    """
     import h5py
 
+    problem = blackbox_problem(Path(path))
+    if problem is not None:
+        raise DamagedBlackboxError(
+            f"blackbox file {path} is damaged: {problem}; {rebuild_hint(Path(path), name)}"
+        )
     with h5py.File(path, "r") as f:
         kind = str(f.attrs.get("kind", "tabular"))
     if kind == "tabular":
@@ -168,4 +231,29 @@ def load_blackbox(
     if not path.exists():
         build_blackbox(name, output=path, raw_dir=raw_dir, mirror_dirs=mirror_dirs,
                        progress=progress)
-    return open_blackbox_file(path)
+    return open_blackbox_file(path, name=name)
+
+
+def set_aside_if_damaged(path: Path) -> str | None:
+    """Move a damaged blackbox file (and its checksum record) aside so that it is rebuilt.
+
+    Nothing is deleted: the file is renamed to ``<file>.damaged-<UTC time>``.
+
+    Returns:
+        A note saying what was found and where the file went, or None if the file is intact
+        or missing.
+    """
+    from datetime import UTC, datetime
+
+    if not path.exists():
+        return None
+    problem = blackbox_problem(path)
+    if problem is None:
+        return None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    os.replace(path, aside)
+    record = checksum_file(path)
+    if record.exists():
+        os.replace(record, record.with_name(f"{record.name}.damaged-{stamp}"))
+    return f"blackbox file {path} is damaged ({problem}); moved to {aside.name}"

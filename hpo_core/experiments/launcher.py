@@ -486,6 +486,7 @@ def run_experiment(
         n_workers=arguments.n_workers,
         callbacks=callbacks,
         extra_results=extra,
+        resource_attr=arguments.resource_attr,
     )
     tic = time.perf_counter()
     summary = tuner.run()

@@ -9,10 +9,13 @@ import pytest
 from rawdata import raw_mirror
 
 from hpo_core.blackboxes.repository import (
+    DamagedBlackboxError,
     blackbox_file,
     build_blackbox,
+    checksum_file,
     declared_config_space,
     load_blackbox,
+    set_aside_if_damaged,
 )
 from hpo_core.blackboxes.tabular import TabularBlackbox
 
@@ -79,3 +82,33 @@ def test_declared_config_space_is_the_converted_one(tmp_path: Path, name: str) -
 def test_declared_config_space_needs_its_file_at_hand(tmp_path: Path) -> None:
     assert declared_config_space("yahpo_lcbench/3945", store=tmp_path, raw_dir=tmp_path,
                                  mirror_dirs=[]) is None
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip"])
+def test_a_damaged_file_is_named_with_the_command_that_rebuilds_it(
+    tmp_path: Path, damage: str
+) -> None:
+    name = "yahpo_iaml_glmnet/1489"
+    store = tmp_path / "store"
+    load_blackbox(name, store=store, raw_dir=tmp_path / "raw", mirror_dirs=[raw_mirror(name)],
+                  progress=False)
+    path = blackbox_file(name, store)
+    assert checksum_file(path).read_text().split()[1] == path.name
+    data = bytearray(path.read_bytes())
+    if damage == "truncate":
+        path.write_bytes(data[: len(data) // 2])
+    else:  # same size, one byte different: only the checksum notices
+        data[len(data) // 2] ^= 0xFF
+        path.write_bytes(data)
+    with pytest.raises(DamagedBlackboxError) as err:
+        load_blackbox(name, store=store, progress=False)
+    message = str(err.value)
+    assert str(path) in message and "is damaged" in message
+    assert f"python -m hpo_core blackbox build --name {name} --output {path}" in message
+    assert f"snakemake --cores 1 {path}" in message
+    note = set_aside_if_damaged(path)
+    assert note is not None and "moved to" in note
+    assert not path.exists()
+    (aside,) = path.parent.glob(f"{path.name}.damaged-*")
+    assert aside.read_bytes() == (data[: len(data) // 2] if damage == "truncate" else data)
+    assert set_aside_if_damaged(path) is None  # missing: nothing to do

@@ -380,6 +380,26 @@ def test_a_deleted_result_replans_exactly_its_seed_and_what_depends_on_it(
     ]
 
 
+def test_a_damaged_blackbox_is_set_aside_and_rebuilt_by_the_workflow(tmp_path: Path) -> None:
+    study = {**TINY, "benchmarks": ["yahpo-iaml_glmnet-1489"], "methods": ["RS"],
+             "num_seeds": 1, "max_wallclock_time": 60}
+    project = make_project(tmp_path, study)
+    assert snakemake(project).returncode == 0
+    path = project / "blackboxes/yahpo_iaml_glmnet/1489.h5"
+    good = path.read_bytes()
+    path.write_bytes(good[: len(good) // 3])
+    finished = file_hashes(project / "results/tiny/yahpo-iaml_glmnet-1489/RS/0")
+    write_config(project, {**study, "num_seeds": 2})  # a new seed needs the blackbox
+    out = snakemake(project)
+    assert out.returncode == 0, out.stderr
+    assert file_hashes(project / "results/tiny/yahpo-iaml_glmnet-1489/RS/0") == finished
+    assert (project / "results/tiny/yahpo-iaml_glmnet-1489/RS/1/metadata.json").exists()
+    assert "blackbox file blackboxes/yahpo_iaml_glmnet/1489.h5 is damaged" in out.stderr
+    assert path.read_bytes() == good  # rebuilt, byte for byte
+    (aside,) = path.parent.glob("1489.h5.damaged-*")
+    assert aside.stat().st_size == len(good) // 3
+
+
 def test_one_command_builds_one_blackbox(tmp_path: Path) -> None:
     project = make_project(tmp_path, TINY)
     target = "blackboxes/yahpo_lcbench/3945.h5"

@@ -12,6 +12,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from hpo_core.blackboxes.download import default_mirror_dirs
+from hpo_core.blackboxes.repository import build_blackbox, set_aside_if_damaged
 from hpo_core.experiments import methods as method_registry
 from hpo_core.experiments.benchmarks import get_benchmark, resolve_benchmarks
 from hpo_core.experiments.study import StudyError, check_schema, check_study
@@ -40,6 +41,30 @@ if config["expensive_methods"] is None:  # seed 001: model-based methods, one jo
         m for m in config["methods"] if method_registry.is_expensive_method(m)
     ]
 BENCHMARK_NAMES = resolve_benchmarks(config["benchmarks"])
+
+
+def _repair_damaged_blackboxes():
+    """A truncated or corrupt blackbox file is moved aside (never deleted) and rebuilt from its
+    verified raw files before the jobs are planned, instead of every job of its benchmark
+    failing. Rebuilt here rather than by a job, so that finished runs stay up to date."""
+    names = {get_benchmark(b).blackbox_name for b in BENCHMARK_NAMES} - {None}
+    for name in sorted(names):
+        path = Path(config["blackbox_store"]) / f"{name}.h5"
+        note = set_aside_if_damaged(path)
+        if not note:
+            continue
+        print(f"note: {note}", file=sys.stderr)
+        try:
+            build_blackbox(name, output=path, raw_dir=Path(config["raw_dir"]),
+                           mirror_dirs=default_mirror_dirs(config.get("blackbox_mirror")))
+        except ValueError as err:  # e.g. no source for a raw file: the jobs say so again
+            print(f"note: rebuilding {path} failed: {err}", file=sys.stderr)
+        else:
+            print(f"note: rebuilt {path}", file=sys.stderr)
+
+
+if workflow.is_main_process:
+    _repair_damaged_blackboxes()
 
 RESULTS = config["results_dir"]
 BLACKBOX_STORE = config["blackbox_store"]
@@ -134,7 +159,9 @@ def all_targets():
 def blackbox_input(wildcards):
     """The blackbox file a benchmark's runs read (none for blackboxes made in code)."""
     name = get_benchmark(wildcards.benchmark).blackbox_name
-    return [f"{BLACKBOX_STORE}/{name}.h5"] if name else []
+    # ancient: a blackbox rebuilt from the same verified raw files (after it was deleted or
+    # damaged) does not make finished runs look outdated
+    return [ancient(f"{BLACKBOX_STORE}/{name}.h5")] if name else []
 
 
 def hpo_core_job(argv, log):
