@@ -1,4 +1,5 @@
-"""Command line: ``hpo-core run | blackbox | aggregate | plot`` (also ``python -m hpo_core``)."""
+"""Command line: ``hpo-core run | status | blackbox | aggregate | plot`` (also
+``python -m hpo_core``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import math
 import re
 import secrets
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -156,6 +158,11 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     build.add_argument("--output", type=Path, required=True)
     build.add_argument("--mirror", default=None)
 
+    status = sub.add_parser("status", help="progress of a study's runs (while it runs too)")
+    status.add_argument("results", type=Path, help="the study's results, e.g. results/<tag>")
+    status.add_argument("--watch", type=_positive_float, default=None, metavar="SECONDS",
+                        help="print again every SECONDS until every run is done or failed")
+
     agg = sub.add_parser("aggregate", help="collect the runs of one benchmark")
     agg.add_argument("--runs", type=Path, nargs="+", required=True, help="run directories")
     agg.add_argument("--output", type=Path, required=True, help="parquet file")
@@ -280,6 +287,19 @@ def _dispatch(args: argparse.Namespace) -> None:
 
             print(build_blackbox(args.name, output=args.output, raw_dir=args.raw_dir,
                                  mirror_dirs=mirrors))
+    elif args.command == "status":
+        from hpo_core.experiments.progress import format_status, read_status
+
+        if not args.results.is_dir():
+            raise ValueError(f"{args.results} is not a directory (give results/<tag>)")
+        while True:
+            records = read_status(args.results)
+            print(format_status(records), flush=True)
+            finished = records and all(r["state"] != "running" for r in records)
+            if args.watch is None or finished:
+                break
+            time.sleep(args.watch)
+            print()
     elif args.command == "aggregate":
         from hpo_core.experiments.analysis import load_runs
 

@@ -464,7 +464,16 @@ def run_experiment(
     extra = None
     if isinstance(scheduler, HyperbandScheduler):
         extra = RungSizes(scheduler.levels)
-    callbacks: list[TunerCallback] = []
+    from hpo_core.experiments.progress import ProgressFile, progress_path
+
+    progress = ProgressFile(
+        progress_path(results_dir, experiment.experiment_tag, experiment.benchmark,
+                      experiment.method, experiment.seed),
+        run={"benchmark": experiment.benchmark, "method": experiment.method,
+             "seed": experiment.seed, "metric": arguments.metric, "mode": arguments.mode},
+        budget=prepared.max_wallclock_time,
+    )
+    callbacks: list[TunerCallback] = [progress]
     if verbose:
         from hpo_core.experiments.progress import ProgressReporter
 
@@ -489,7 +498,11 @@ def run_experiment(
         resource_attr=arguments.resource_attr,
     )
     tic = time.perf_counter()
-    summary = tuner.run()
+    try:
+        summary = tuner.run()
+    except BaseException as err:
+        progress.write(tuner, "failed", error=f"{type(err).__name__}: {err}")
+        raise
     df = tuner.results.to_dataframe(metric=arguments.metric, mode=arguments.mode)
     for key, value in (("benchmark", experiment.benchmark), ("method", experiment.method),
                        ("seed", experiment.seed)):

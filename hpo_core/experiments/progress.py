@@ -1,4 +1,5 @@
-"""Progress of a tuning run, printed to stderr (the launcher's ``--verbose 1``).
+"""Progress of tuning runs: printed to stderr (the launcher's ``--verbose 1``), and kept in a
+small file per run that ``hpo-core status`` reads while a study runs (:class:`ProgressFile`).
 
 Lines start with a label such as ``[synthetic/ASHA/0]``. The first lines say what is searched
 over and what is fixed (constants of the config space, e.g. activations fixed to ``"relu"`` by
@@ -12,10 +13,15 @@ reporter is only attached when asked for, so a quiet run pays nothing for it.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import sys
+import time
 from collections import Counter
 from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from hpo_core import space as sp
@@ -127,3 +133,110 @@ class ProgressReporter(TunerCallback):
             if getattr(scheduler, "type", None) == "pasha":
                 parts.append(f"max_resource={getattr(scheduler, 'max_resource', None)}")
         self._print(" | ".join(parts))
+
+
+#: Seconds of real time between two writes of a progress file (and the first write).
+PROGRESS_INTERVAL = 1.0
+
+
+def progress_path(results_dir: Path, tag: str, benchmark: str, method: str, seed: int) -> Path:
+    """Where a run's progress is written, ``<results>/<tag>/progress/<benchmark>/<method>/
+    <seed>.json``: beside, not inside, the run's directory, whose files the workflow tracks."""
+    return results_dir / tag / "progress" / benchmark / method / f"{seed}.json"
+
+
+class ProgressFile(TunerCallback):
+    """Keeps a small JSON file with a run's state, for ``hpo-core status``.
+
+    The file says ``state`` (``running``, ``done`` or ``failed``), the simulated time reached
+    and the budget, trials started, results, the best metric so far, and when it was written.
+    While the run goes it is rewritten at most every ``interval`` seconds of real time
+    (atomically), so the cost per result is one clock reading.
+
+    Args:
+        path: The file (see :func:`progress_path`).
+        run: What identifies the run (benchmark, method, seed, metric, mode).
+        budget: The run's simulated time budget in seconds.
+        interval: Seconds of real time between two writes.
+    """
+
+    def __init__(self, path: Path, *, run: Mapping[str, Any], budget: float,
+                 interval: float = PROGRESS_INTERVAL) -> None:
+        self.path = Path(path)
+        self.run = dict(run)
+        self.budget = budget
+        self.interval = interval
+        self.num_results = 0
+        self.best: float | None = None
+        self._started = time.monotonic()
+        self._next = self._started + interval
+
+    def on_tuning_start(self, tuner: Tuner) -> None:
+        self.write(tuner, "running")
+
+    def on_trial_result(
+        self, tuner: Tuner, trial: Trial, result: TrialResult, decision: Decision
+    ) -> None:
+        self.num_results += 1
+        value = result.metrics.get(tuner.scheduler.metric)
+        if isinstance(value, int | float) and not math.isnan(value) and (
+            self.best is None
+            or (value < self.best if tuner.scheduler.mode == "min" else value > self.best)
+        ):
+            self.best = float(value)
+        if time.monotonic() >= self._next:
+            self.write(tuner, "running")
+
+    def on_tuning_end(self, tuner: Tuner) -> None:
+        self.write(tuner, "done")
+
+    def write(self, tuner: Tuner | None, state: str, error: str | None = None) -> None:
+        """Write the file now (``failed`` runs pass ``tuner=None`` if it is not at hand)."""
+        now = time.monotonic()
+        self._next = now + self.interval
+        record = {
+            **self.run, "state": state, "budget": self.budget, "results": self.num_results,
+            "best": self.best, "real_seconds": round(now - self._started, 3),
+            "updated": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        if tuner is not None:
+            record.update(simulated_time=tuner.time, trials_started=tuner.num_trials_started)
+        if error is not None:
+            record["error"] = error
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        tmp.write_text(json.dumps(record))
+        os.replace(tmp, self.path)
+
+
+def read_status(results: Path) -> list[dict[str, Any]]:
+    """The progress records under a study's results directory (``results/<tag>``), sorted."""
+    records = []
+    for path in sorted((Path(results) / "progress").rglob("*.json")):
+        try:
+            records.append(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            continue  # being replaced right now
+    return sorted(records, key=lambda r: (r.get("benchmark", ""), r.get("method", ""),
+                                          r.get("seed", 0)))
+
+
+def format_status(records: list[dict[str, Any]]) -> str:
+    """One line per run (state, simulated time / budget, trials, best so far), then totals."""
+    lines = []
+    for r in records:
+        reached = r.get("simulated_time") or 0.0
+        share = 100.0 * reached / r["budget"] if r.get("budget") else 0.0
+        best = "-" if r.get("best") is None else _fmt(r["best"])
+        direction = "higher is better" if r.get("mode") == "max" else "lower is better"
+        line = (f"{r.get('benchmark')}/{r.get('method')}/{r.get('seed')}: {r['state']:<7} "
+                f"t={reached:,.0f}/{r.get('budget', 0):,.0f} s ({share:3.0f}%) "
+                f"trials={r.get('trials_started', 0)} results={r.get('results', 0)} "
+                f"best {r.get('metric')}={best} ({direction}) "
+                f"[{r.get('real_seconds', 0):.0f} s real, updated {r.get('updated')}]")
+        if r.get("error"):
+            line += f" error: {r['error']}"
+        lines.append(line)
+    states = Counter(r["state"] for r in records)
+    lines.append(", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "no runs yet")
+    return "\n".join(lines)

@@ -302,7 +302,8 @@ def test_apply_method_args_replaces_config_space_entries() -> None:
 def test_unknown_scheduler_kwargs_name_the_scheduler_and_allowed_ones() -> None:
     args = arguments(synthetic_config_space(27), scheduler_kwargs={"grace_periods": 3})
     with pytest.raises(ValueError, match=r"\['grace_periods'\] are not arguments of "
-                                         r"HyperbandScheduler; allowed: .*'grace_period'"):
+                                         r"HyperbandScheduler \(did you mean 'grace_period'\?\); "
+                                         r"allowed: .*'reduction_factor'"):
         get_method("ASHA")(args)
 
 

@@ -8,9 +8,13 @@ import numpy as np
 import pandas as pd
 
 from hpo_core.experiments.analysis import (
+    best_so_far_bands,
+    best_so_far_on_grid,
     companion_paths,
+    final_table,
     plot_benchmark,
     rung_sizes_on_grid,
+    summarize,
 )
 
 
@@ -52,3 +56,27 @@ def test_plot_writes_the_declared_outputs_also_without_rung_columns(tmp_path: Pa
         assert others["rung_sizes"].stat().st_size > 5_000
         table = others["final_html"].read_text()
         assert "<table" in table and "mean_rank" in table and "ASHA" in table
+
+
+def test_bands_stay_within_the_values_the_runs_reached() -> None:
+    runs = aggregate(with_rungs=False)
+    runs.loc[runs["seed"] == 1, "best"] *= 3  # two seeds far apart: a wide t-interval
+    reached = runs["best"]
+    raw = summarize(best_so_far_on_grid(runs, np.linspace(3.0, 30.0, 10)))
+    assert (raw["upper"] > reached.max()).any()  # what the clipping is for
+    bands = best_so_far_bands(runs)
+    assert bands["upper"].max() <= reached.max()
+    assert bands["lower"].min() >= reached.min()
+    bands = bands.dropna()  # before the first result
+    assert len(bands) > 100
+    assert ((bands["lower"] <= bands["mean"]) & (bands["mean"] <= bands["upper"])).all()
+
+
+def test_the_final_table_names_the_metric_and_its_direction(tmp_path: Path) -> None:
+    table = final_table(aggregate(with_rungs=False))
+    assert list(table.columns[:3]) == ["method", "metric", "better"]
+    assert set(table["metric"]) == {"error"} and set(table["better"]) == {"lower"}
+    png = tmp_path / "b-best-so-far.png"
+    plot_benchmark(aggregate(with_rungs=False), png, title="b")
+    page = companion_paths(png)["final_html"].read_text()
+    assert "final values of error (lower is better; rank 1 is best)" in page

@@ -2,7 +2,10 @@
 # its input, so a missing or deleted result replans exactly that seed and what depends on it.
 
 
+# Priority: a benchmark's aggregate and plots run as soon as its seeds are done, before the
+# seeds of the other benchmarks.
 rule aggregate:
+    priority: 10
     input:
         lambda wc: run_files(wc.benchmark),
     output:
@@ -18,6 +21,7 @@ rule aggregate:
 # `hpo-core plot` draws every figure of a benchmark: the best-so-far plot it is given, and
 # next to it <benchmark>-rung-sizes.png and <benchmark>-final.html (the table for the report).
 rule plot:
+    priority: 10
     input:
         f"{RESULTS}/{TAG}/aggregate/{{benchmark}}.parquet",
     output:
