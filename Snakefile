@@ -5,6 +5,9 @@
 # A study given with --configfile replaces the default study instead of being merged into it
 # (no key, such as random_seed, leaks from config/config.yaml into another study).
 if not workflow.overwrite_configfiles:
+    from hpo_core.experiments.study import load_yaml
+
+    load_yaml("config/config.yaml")  # a YAML error names the file, line and column
 
     configfile: "config/config.yaml"
 

@@ -1,4 +1,4 @@
-"""Command line: ``hpo-core run | status | blackbox | aggregate | plot`` (also
+"""Command line: ``hpo-core run | check | status | blackbox | aggregate | plot`` (also
 ``python -m hpo_core``)."""
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     run.add_argument("--method", action="append", metavar="METHOD",
                      help=f"method, one of {', '.join(METHODS)}; repeatable; default: all of "
                           f"them (known, not available yet: {', '.join(PLANNED_METHODS)})")
-    run.add_argument("--num_seeds", type=_non_negative, default=1,
+    run.add_argument("--num_seeds", type=_positive, default=1,
                      help="run seeds start_seed, ..., num_seeds - 1 (default 1)")
     run.add_argument("--start_seed", type=_non_negative, default=0, help="first seed (default 0)")
     run.add_argument("--random_seed", type=_non_negative, default=None,
@@ -157,6 +157,12 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     build.add_argument("--raw_dir", type=Path, required=True)
     build.add_argument("--output", type=Path, required=True)
     build.add_argument("--mirror", default=None)
+
+    check = sub.add_parser("check", help="check a study file as the workflow does, run nothing")
+    check.add_argument("study", type=Path, help="a study, e.g. config/studies/<name>.yaml")
+    check.add_argument("--schema", type=Path,
+                       default=Path("workflow/schemas/config.schema.yaml"),
+                       help="the workflow's config schema (default: %(default)s)")
 
     status = sub.add_parser("status", help="progress of a study's runs (while it runs too)")
     status.add_argument("results", type=Path, help="the study's results, e.g. results/<tag>")
@@ -287,6 +293,10 @@ def _dispatch(args: argparse.Namespace) -> None:
 
             print(build_blackbox(args.name, output=args.output, raw_dir=args.raw_dir,
                                  mirror_dirs=mirrors))
+    elif args.command == "check":
+        from hpo_core.experiments.study import check_study_file
+
+        print(check_study_file(args.study, args.schema))
     elif args.command == "status":
         from hpo_core.experiments.progress import format_status, read_status
 

@@ -388,9 +388,9 @@ def check_experiments(
             except MethodDoesNotFitError as err:
                 misfit(pair, MethodDoesNotFitError(f"benchmark {pair[0]!r}: {err}"))
             except ValueError as err:
-                raise ValueError(
-                    f"benchmark {pair[0]!r}, method {pair[1]!r}: {err}"
-                ) from None
+                named = str(err).startswith(f"method {pair[1]!r}")
+                where = f"benchmark {pair[0]!r}" + ("" if named else f", method {pair[1]!r}")
+                raise ValueError(f"{where}: {err}") from None
     runnable = [e for e in experiments if (e.benchmark, e.method) not in skipped]
     if experiments and not runnable:
         raise ValueError("nothing to run; " + "; ".join(skipped.values()))

@@ -85,6 +85,37 @@ def check_schema(config: Mapping[str, Any], schema_path: str | Path) -> None:
     )
 
 
+def with_defaults(config: Mapping[str, Any], schema_path: str | Path) -> dict[str, Any]:
+    """``config`` with the schema's defaults for the top-level keys it leaves out."""
+    properties = load_yaml(schema_path).get("properties", {})
+    return {**{k: v["default"] for k, v in properties.items() if "default" in v}, **config}
+
+
+def check_study_file(path: str | Path, schema_path: str | Path) -> str:
+    """Check the study at ``path`` as the workflow does; a one-line summary of what it runs.
+
+    Raises:
+        StudyError: See :func:`load_yaml`, :func:`check_schema` and :func:`check_study`.
+    """
+    from hpo_core.blackboxes.download import default_mirror_dirs
+
+    config = load_yaml(path)
+    if not isinstance(config, Mapping):
+        raise StudyError(f"{path}: a study is a mapping of config keys, got {config!r}")
+    check_schema(config, schema_path)
+    config = with_defaults(config, schema_path)
+    notes = check_study(config, blackbox_store=Path(config["blackbox_store"]),
+                        raw_dir=Path(config["raw_dir"]),
+                        mirror_dirs=default_mirror_dirs(config.get("blackbox_mirror")))
+    benchmarks = resolve_benchmarks(config["benchmarks"])
+    seeds = config["num_seeds"] - config["start_seed"]
+    runs = len(benchmarks) * len(config["methods"]) * seeds
+    return "\n".join([*(f"note: {n}" for n in notes), (
+        f"{path}: ok: {len(benchmarks)} benchmark(s) x {len(config['methods'])} method(s) x "
+        f"{seeds} seed(s) = {runs} runs"
+    )])
+
+
 def _subschema(schema: Mapping[str, Any], path: Sequence[Any]) -> Mapping[str, Any]:
     node = schema
     for part in path:

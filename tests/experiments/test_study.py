@@ -74,3 +74,19 @@ def test_a_valid_study_passes_without_loading_blackboxes(tmp_path: Path) -> None
     # The LCBench blackbox is not built: its config space is the converter's declared one.
     assert check_study(STUDY, blackbox_store=tmp_path) == []
     assert not any(tmp_path.iterdir())
+
+
+def test_hpo_core_check_summarises_a_study_or_names_its_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hpo_core.cli import main
+
+    assert main(["check", str(ROOT / "config/config.yaml"), "--schema", str(SCHEMA)]) == 0
+    out = capsys.readouterr().out
+    assert out.strip().endswith("ok: 1 benchmark(s) x 6 method(s) x 5 seed(s) = 30 runs")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("experiment_tag: t\nmethods: [RS, ASHA\nnum_seeds: 2\n")
+    with pytest.raises(SystemExit) as exit_:
+        main(["check", str(bad), "--schema", str(SCHEMA)])
+    assert exit_.value.code == 2
+    assert f"{bad}, line 3, column 10: invalid YAML" in capsys.readouterr().err

@@ -328,6 +328,14 @@ def test_bad_config_fails_before_any_job(
     assert not (project / "resources").exists()
 
 
+def test_invalid_yaml_names_the_file_and_line(tmp_path: Path) -> None:
+    project = make_project(tmp_path, TINY)
+    (project / "config" / "config.yaml").write_text("experiment_tag: t\nmethods: [RS\n")
+    out = snakemake(project, "-n")
+    assert out.returncode != 0
+    assert "config/config.yaml, line 3, column 1: invalid YAML" in out.stdout + out.stderr
+
+
 def file_hashes(directory: Path) -> dict[str, str]:
     return {p.relative_to(directory).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(directory.rglob("*")) if p.is_file()}
