@@ -98,6 +98,22 @@ def best_so_far_bands(runs: pd.DataFrame, confidence: float = 0.95) -> pd.DataFr
     return summary
 
 
+#: The y-axis of the best-so-far plot spans the mean curves from this share of the time on.
+Y_FROM = 0.1
+
+
+def y_limits(summary: pd.DataFrame) -> tuple[float, float]:
+    """The y-range of the best-so-far plot: the mean curves from :data:`Y_FROM` of the time on,
+    with a margin of a tenth of that range. The first seconds, where a few trials make the
+    curves jump by far more than methods later differ, would otherwise set the scale."""
+    later = summary[summary["time"] >= Y_FROM * summary["time"].max()]["mean"].dropna()
+    if later.empty:
+        later = summary["mean"].dropna()
+    low, high = float(later.min()), float(later.max())
+    margin = 0.1 * (high - low) or 0.05 * max(abs(high), 1e-12)
+    return low - margin, high + margin
+
+
 def final_table(runs: pd.DataFrame) -> pd.DataFrame:
     """Final best value per method (mean, std over seeds) and average rank over seeds (rank 1
     is best), with the metric and whether higher or lower is better."""
@@ -201,6 +217,7 @@ def plot_best_so_far(
         style = styles[str(method)]
         ax.plot(g["time"], g["mean"], color=style["color"], label=style["label"])
         ax.fill_between(g["time"], g["lower"], g["upper"], color=style["color"], alpha=0.2)
+    ax.set_ylim(*y_limits(summary))
     ax.set_xlabel("simulated wall-clock time (s)")
     better = "higher" if runs["mode"].iloc[0] == "max" else "lower"
     ax.set_ylabel(f"best {runs['metric'].iloc[0]} so far ({better} is better)")

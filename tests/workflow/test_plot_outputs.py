@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from hpo_core.experiments.analysis import (
     best_so_far_bands,
@@ -15,6 +16,7 @@ from hpo_core.experiments.analysis import (
     plot_benchmark,
     rung_sizes_on_grid,
     summarize,
+    y_limits,
 )
 
 
@@ -80,3 +82,10 @@ def test_the_final_table_names_the_metric_and_its_direction(tmp_path: Path) -> N
     plot_benchmark(aggregate(with_rungs=False), png, title="b")
     page = companion_paths(png)["final_html"].read_text()
     assert "final values of error (lower is better; rank 1 is best)" in page
+
+
+def test_the_y_axis_spans_the_later_mean_curves() -> None:
+    summary = pd.DataFrame({"time": [1.0, 50.0, 100.0], "mean": [66.0, 79.0, 80.0],
+                            "lower": [60.0, 78.0, 79.5], "upper": [80.0, 80.0, 80.0]})
+    low, high = y_limits(summary)
+    assert (low, high) == pytest.approx((78.9, 80.1))
