@@ -280,7 +280,7 @@ def test_run_experiment_checks_the_benchmark_definition_name(tmp_path: Path) -> 
      r"argument --method: method\(s\) \['BOHB', 'DEHB'\] are not available yet"),
     (["--experiment_tag", "My_Tag"], "argument --experiment_tag: .*'My_Tag'"),
     (["--start_seed", "-1"], "argument --start_seed: must be an int >= 0, got -1"),
-    (["--num_seeds", "-2"], "argument --num_seeds: must be an int >= 0, got -2"),
+    (["--num_seeds", "-2"], "argument --num_seeds: must be an int >= 1, got -2"),
     (["--random_seed", "-3"], "argument --random_seed: must be an int >= 0, got -3"),
     (["--random_seed", "abc"], "argument --random_seed: must be an int >= 0, got 'abc'"),
     (["--start_seed", "2", "--num_seeds", "2"], "argument --start_seed: must be below"),
