@@ -122,7 +122,7 @@ def _retyped(value: Any) -> st.SearchStrategy[Any]:
     elif type(value) is int:
         options += [np.int64(value)] if abs(value) < 2**63 else []
         options += [np.int32(value)] if abs(value) < 2**31 else []
-    elif type(value) is str and np.str_(value) == value:  # numpy drops trailing NUL characters
+    elif type(value) is str and str(np.str_(value)) == value:  # numpy drops trailing NULs
         options.append(np.str_(value))
     elif type(value) is bool:
         options.append(np.bool_(value))
