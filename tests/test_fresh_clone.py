@@ -32,11 +32,10 @@ def readme_install(command: str) -> str:
     raise AssertionError(f"README has no command ending in {command!r}")
 
 
-@pytest.fixture(scope="module")
-def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def make_clone(where: Path) -> Path:
+    """A clone of this checkout with the README's test install in ``.venv``."""
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("needs git and a git checkout to clone")
-    where = tmp_path_factory.mktemp("fresh") / "checkout"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(where)], check=True, timeout=300)
     assert not (where.parent / "shared").exists()
     install = readme_install("python -m pytest -n 2 -q")
@@ -62,13 +61,21 @@ def in_clone(clone: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           env=clean_env(clone), capture_output=True, text=True, timeout=1500)
 
 
-def test_the_whole_suite_collects_in_a_fresh_clone(clone: Path) -> None:
+def test_a_fresh_clone_installs_tests_and_runs_the_first_command(tmp_path: Path) -> None:
+    # One test, so that the clone and its installs are made once (not once per test worker).
+    clone = make_clone(tmp_path / "checkout")
+    check_the_whole_suite_collects(clone)
+    check_data_tests_pass_skipping_only_unreachable_sources(clone)
+    check_the_first_command_runs_a_study_and_its_report_with_the_base_install(clone)
+
+
+def check_the_whole_suite_collects(clone: Path) -> None:
     done = in_clone(clone, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert re.search(r"^(\d{3,}) tests collected", done.stdout, re.M), done.stdout[-500:]
 
 
-def test_data_tests_pass_in_a_fresh_clone_skipping_only_unreachable_sources(clone: Path) -> None:
+def check_data_tests_pass_skipping_only_unreachable_sources(clone: Path) -> None:
     done = in_clone(clone, "-m", "pytest", "-q", "-n", "2", "-rs", "-p", "no:cacheprovider",
                     *DATA_TESTS)
     output = done.stdout + done.stderr
@@ -82,3 +89,20 @@ def test_data_tests_pass_in_a_fresh_clone_skipping_only_unreachable_sources(clon
     assert (cache / "fcnet/protein_structure.pkl").exists()
     assert (cache / "nasbench201/cifar100.pkl").exists()
     assert (cache / "yahpo_rbv2_xgboost/model.onnx").exists()
+
+
+def check_the_first_command_runs_a_study_and_its_report_with_the_base_install(
+    clone: Path,
+) -> None:
+    """The README's first command installs without the test extras (which bring pygments and
+    more): a short default study and ``snakemake --report`` work with what it installs."""
+    install = readme_install("snakemake --cores 2").replace(".venv", ".venv-base")
+    study = "snakemake --cores 2 --config max_wallclock_time=60"
+    report = "snakemake --report report.html --config max_wallclock_time=60"
+    done = subprocess.run(["bash", "-c", f"{install} --quiet && {study} && {report}"],
+                          cwd=clone, env=clean_env(clone), capture_output=True, text=True,
+                          timeout=1500)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert (clone / "report.html").stat().st_size > 100_000
+    plots = clone / "results/default-study/plots"
+    assert (plots / "lcbench-blood-transfusion-service-center-best-so-far.png").exists()
