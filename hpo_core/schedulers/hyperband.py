@@ -68,17 +68,25 @@ def resolve_max_t(
 class HyperbandScheduler(Scheduler):
     """Asynchronous successive halving with optional Hyperband brackets.
 
-    Trials report the metric at resource levels 1, 2, ... (e.g. epochs). At rung levels the
-    scheduler compares a trial with all others recorded at the same rung:
+    Trials report the metric at resource levels 1, 2, ... (e.g. epochs). At rung level ``r_j``
+    with next level ``r_{j+1}`` (or ``max_t``) a value *passes* if it is at least as good as
+    ``np.quantile(values, r_j / r_{j+1})`` of all values recorded at the rung, its own included
+    (linear interpolation; ``1 - r_j / r_{j+1}`` for ``mode="max"``), as Syne Tune 0.13 decides:
 
-    * ``type="stopping"``: a trial continues if it is in the top fraction of its rung (or the rung
-      has fewer than ``reduction_factor`` entries), otherwise it is stopped.
-    * ``type="promotion"`` (ASHA): a trial continues if it is in the top fraction, otherwise it is
-      paused (also when the rung has fewer than ``reduction_factor`` entries). When a worker is
-      free, paused trials are scanned from the highest rung down and the best one in the top
-      fraction of its rung is resumed; if none can be, a new trial starts.
+    * ``type="stopping"``: a trial continues if its value passes, otherwise it is stopped. A rung
+      with fewer than 2 entries lets every trial continue. (Syne Tune's documentation says
+      "fewer than ``reduction_factor`` values"; its code, followed here, says 2.)
+    * ``type="promotion"`` (ASHA): a trial reaching a rung level is always paused there. When a
+      worker is free, the rungs are scanned from the highest level down and the best paused
+      trial of the first rung where it passes is resumed (of equal values, the one paused
+      first); a rung with fewer than 2 entries promotes none. If no trial can be resumed, a new
+      trial starts.
     * ``type="pasha"``: promotion type whose maximum resource starts at the second rung level and
       grows while the ranking in the top two rungs changes (see :mod:`hpo_core.schedulers.pasha`).
+
+    With several brackets, a bracket is drawn at every :meth:`suggest`; with
+    ``rung_system_per_bracket`` only the rungs of the drawn bracket are scanned for a trial to
+    resume, and a new trial starts in that bracket.
 
     Args:
         config_space: The configuration space (hyperparameters and constants).
@@ -188,7 +196,7 @@ class HyperbandScheduler(Scheduler):
         # One rung system for all brackets, or one per bracket; a rung system maps level -> Rung.
         num_systems = brackets if rung_system_per_bracket else 1
         self._rung_systems = [
-            {lvl: Rung(lvl, nxt) for lvl, nxt in itertools.pairwise(bounds)}
+            {lvl: Rung(lvl, nxt, mode=mode) for lvl, nxt in itertools.pairwise(bounds)}
             for _ in range(num_systems)
         ]
         self._bracket_levels = [frozenset([*self.levels[b:], self.max_t]) for b in range(brackets)]
@@ -271,8 +279,9 @@ class HyperbandScheduler(Scheduler):
     # -- contract -------------------------------------------------------------------------------
 
     def suggest(self, trial_id: int) -> TrialSuggestion | None:
+        bracket = self._draw_bracket()
         if self.type != "stopping":
-            promoted = self._promotable_trial()
+            promoted = self._promotable_trial(bracket)
             if promoted is not None:
                 rung = self._paused_at.pop(promoted)
                 rung.unpause(promoted)
@@ -282,23 +291,30 @@ class HyperbandScheduler(Scheduler):
         config = self.searcher.suggest(trial_id)
         if config is None:
             return None
-        bracket = 0
-        if self.brackets > 1:
-            bracket = bisect.bisect_right(self._current_bracket_cdf(), float(self._rng.random()))
-        bracket = self._bracket_of[trial_id] = min(bracket, self.brackets - 1)
+        self._bracket_of[trial_id] = bracket
         if self.searcher.wants_data:
             self.searcher.register_pending(trial_id, self._bounds[bracket])
         return TrialSuggestion.start(config)
 
-    def _promotable_trial(self) -> int | None:
+    def _draw_bracket(self) -> int:
+        """The bracket of this suggest: drawn from the bracket distribution (0 if only one)."""
+        if self.brackets == 1:
+            return 0
+        bracket = bisect.bisect_right(self._current_bracket_cdf(), float(self._rng.random()))
+        return min(bracket, self.brackets - 1)
+
+    def _promotable_trial(self, bracket: int) -> int | None:
+        """The trial to resume: the first rung from the top (below the current maximum
+        resource) whose best paused trial passes; only the drawn bracket's rungs if each
+        bracket has its own."""
         if not self._paused_at:
             return None
         top = self._pasha.top_index if self._pasha is not None else len(self.levels)
+        system = self._rung_systems[bracket if self.rung_system_per_bracket else 0]
         for level in reversed(self.levels[:top]):
-            for system in self._rung_systems:
-                trial_id = system[level].promotable()
-                if trial_id is not None:
-                    return trial_id
+            trial_id = system[level].promotable()
+            if trial_id is not None:
+                return trial_id
         return None
 
     def on_trial_result(self, trial: Trial, result: TrialResult) -> Decision:
@@ -317,18 +333,15 @@ class HyperbandScheduler(Scheduler):
         if rung is None or not is_rung:
             return Decision.CONTINUE
         rung.add(trial_id, value)
-        if self._pasha is not None and level == self._pasha.max_resource:
-            below = rungs[self._pasha.levels[self._pasha.top_index - 1]]
-            if not self._pasha.on_top_rung_reached(rung, below):
-                rung.pause(trial_id)
-                self._paused_at[trial_id] = rung
-                return Decision.PAUSE
-        if rung.is_top(value) or (self.type == "stopping" and rung.num_top() == 0):
+        if self.type == "stopping":
+            if rung.passes(value) is False:
+                return Decision.STOP
             if self.searcher.wants_data:
                 self.searcher.register_pending(trial_id, rung.next_level)
             return Decision.CONTINUE
-        if self.type == "stopping":
-            return Decision.STOP
+        if self._pasha is not None and level == self._pasha.max_resource:
+            below = rungs[self._pasha.levels[self._pasha.top_index - 1]]
+            self._pasha.on_top_rung_reached(rung, below)
         rung.pause(trial_id)
         self._paused_at[trial_id] = rung
         return Decision.PAUSE

@@ -21,6 +21,27 @@ def make(**kwargs: Any) -> HyperbandScheduler:
     return HyperbandScheduler(SPACE, **args)
 
 
+def syne_tune_cutoff(values: list[float], quantile: float, mode: str) -> float | None:
+    """Syne Tune 0.13's rung cutoff, from a freshly sorted list (the oracle of the tests)."""
+    n = len(values)
+    if n < 2:
+        return None
+    best_first = sorted(values, reverse=mode == "max")
+    q = quantile if mode == "min" else 1 - quantile
+    virtual = (n - 1) * q + 1
+    index = int(virtual)
+    fraction = virtual - index
+    left, g = (index - 1, fraction) if mode == "min" else (n - index - 1, 1 - fraction)
+    return g * best_first[left + 1] + (1 - g) * best_first[left]
+
+
+def passes(values: list[float], value: float, quantile: float, mode: str) -> bool | None:
+    cutoff = syne_tune_cutoff(values, quantile, mode)
+    if cutoff is None:
+        return None
+    return value <= cutoff if mode == "min" else value >= cutoff
+
+
 class Driver:
     """Feeds a scheduler results and checks every decision against a brute-force rung table."""
 
@@ -30,29 +51,36 @@ class Driver:
         self.rungs: dict[int, list[tuple[int, float]]] = {lvl: [] for lvl in scheduler.levels}
         self.next_level = dict(zip(scheduler.levels, [*scheduler.levels[1:], scheduler.max_t],
                                    strict=True))
-        self.paused: dict[int, int] = {}
+        self.paused: list[tuple[int, int]] = []  # (level, trial_id) in the order of pausing
 
-    def in_top(self, level: int, trial_id: int) -> bool:
+    def passes(self, level: int, trial_id: int) -> bool | None:
         entries = self.rungs[level]
-        value = dict(entries)[trial_id]
-        k = len(entries) * level // self.next_level[level]
-        return sum(v < value for _, v in entries) < k
+        return passes([v for _, v in entries], dict(entries)[trial_id],
+                      level / self.next_level[level], self.s.mode)
 
-    def promotable(self) -> list[tuple[int, int]]:
-        return [(lvl, t) for t, lvl in self.paused.items() if self.in_top(lvl, t)]
+    def promotable(self) -> tuple[int, int] | None:
+        """From the highest rung down: the best paused trial (earliest of ties) if it passes."""
+        for level in reversed(self.s.levels):
+            here = [t for lvl, t in self.paused if lvl == level]
+            if not here:
+                continue
+            values = dict(self.rungs[level])
+            sign = 1 if self.s.mode == "min" else -1
+            best = min(here, key=lambda t: sign * values[t])  # min keeps the first of ties
+            if self.passes(level, best):
+                return level, best
+        return None
 
     def suggest(self) -> int | None:
-        before = self.promotable()
+        expected = self.promotable() if self.s.type != "stopping" else None
         suggestion = self.s.suggest(len(self.trials))
         assert suggestion is not None
         if suggestion.resume_trial_id is not None:
             trial_id = suggestion.resume_trial_id
-            level = self.paused.pop(trial_id)
-            # Only trials in the top fraction of their rung are promoted, highest rung first.
-            assert (level, trial_id) in before
-            assert level == max(lvl for lvl, _ in before)
+            assert expected is not None and expected[1] == trial_id
+            self.paused.remove(expected)
             return trial_id
-        assert not before or self.s.type == "stopping", "a promotable trial was passed over"
+        assert expected is None, "a promotable trial was passed over"
         trial = Trial(len(self.trials), suggestion.config or {}, 0.0)
         self.trials[trial.trial_id] = trial
         return trial.trial_id
@@ -62,15 +90,12 @@ class Driver:
         decision = self.s.on_trial_result(trial, TrialResult(trial_id, 0.0, level, {"loss": value}))
         if level in self.rungs:
             self.rungs[level].append((trial_id, value))
-            entries = len(self.rungs[level])
-            too_few = entries * level // self.next_level[level] == 0
-            top = self.in_top(level, trial_id)
             if self.s.type == "stopping":
-                assert decision is (Decision.CONTINUE if top or too_few else Decision.STOP)
+                stops = self.passes(level, trial_id) is False
+                assert decision is (Decision.STOP if stops else Decision.CONTINUE)
             else:
-                assert decision is (Decision.CONTINUE if top else Decision.PAUSE)
-                if decision is Decision.PAUSE:
-                    self.paused[trial_id] = level
+                assert decision is Decision.PAUSE  # always paused at a rung level
+                self.paused.append((level, trial_id))
         return decision
 
 
@@ -109,6 +134,10 @@ def test_rung_invariants(
 
 def test_rung_levels_from_grace_period_and_reduction_factor() -> None:
     assert make().levels == [1, 3, 9]
+    # Syne Tune's rule: the bound is checked before rounding (2.7**3 = 19.68 < 20 rounds to 20,
+    # which is max_t and left out); round() rounds half to even (2.5 -> 2).
+    assert make(max_t=20, reduction_factor=2.7).levels == [1, 3, 7]
+    assert make(max_t=40, reduction_factor=2.5).levels == [1, 2, 6, 16, 39]
     assert make(max_t=81, grace_period=1).levels == [1, 3, 9, 27]
     assert make(max_t=56).levels == [1, 3, 9, 27]
     assert make(max_t=100, grace_period=2, reduction_factor=2).levels == [2, 4, 8, 16, 32, 64]
@@ -121,58 +150,116 @@ def test_max_t_inferred_from_config_space(key: str) -> None:
     assert scheduler.max_t == 40
 
 
-def test_stopping_with_fewer_than_reduction_factor_entries_continues() -> None:
+def report_to(s: HyperbandScheduler, trial_id: int, level: int, value: float) -> Decision:
+    return s.on_trial_result(Trial(trial_id, {}, 0.0),
+                             TrialResult(trial_id, 0, level, {"loss": value}))
+
+
+def test_stopping_keeps_values_within_the_rung_quantile() -> None:
+    # Syne Tune's minimal case (max_t 81, grace 1, rf 3, min): 2, 1, 4 at rung 1, then 1.5.
+    # The quantile of [1, 1.5, 2, 4] at 1/3 is 1.5: the fourth trial continues (the top
+    # floor(4 / 3) = 1 entries, another rule, would stop it).
+    s = make(type="stopping", max_t=81)
+    decisions = []
+    for trial_id, value in enumerate([2.0, 1.0, 4.0, 1.5]):
+        s.suggest(trial_id)
+        decisions.append(report_to(s, trial_id, 1, value))
+    assert decisions == [Decision.CONTINUE, Decision.CONTINUE, Decision.STOP, Decision.CONTINUE]
+
+
+def test_stopping_continues_with_fewer_than_two_entries_only() -> None:
     s = make(type="stopping")
-    for trial_id, value in enumerate([0.5, 0.9]):  # worse and worse, but only two entries
-        s.suggest(trial_id)
-        trial = Trial(trial_id, {}, 0.0)
-        assert s.on_trial_result(trial, TrialResult(trial_id, 0, 1, {"loss": value})) is \
-            Decision.CONTINUE
+    s.suggest(0)
+    assert report_to(s, 0, 1, 0.9) is Decision.CONTINUE  # alone: no quantile yet
+    s.suggest(1)
+    # Two entries [0.5, 0.9]: the 1/3 quantile is 0.633, so 0.9 stops (Syne Tune's code; its
+    # documentation says fewer than reduction_factor entries continue).
     s.suggest(2)
-    third = s.on_trial_result(Trial(2, {}, 0.0), TrialResult(2, 0, 1, {"loss": 0.95}))
-    assert third is Decision.STOP  # three entries: only the best one passes
+    assert report_to(s, 1, 1, 0.5) is Decision.CONTINUE
+    assert report_to(s, 2, 1, 0.95) is Decision.STOP
 
 
-def test_promotion_pauses_with_fewer_than_reduction_factor_entries_then_promotes() -> None:
+def test_mode_max_uses_the_upper_quantile() -> None:
+    s = make(type="stopping", mode="max")
+    decisions = []
+    for trial_id, value in enumerate([2.0, 1.0, 4.0, 3.5]):
+        s.suggest(trial_id)
+        decisions.append(report_to(s, trial_id, 1, value))
+    # [1, 2] at 2/3: 1.667 > 1 stops; [1, 2, 4] at 2/3: 2.667 <= 4; [1, 2, 3.5, 4]: 3.5 <= 3.5
+    assert decisions == [Decision.CONTINUE, Decision.STOP, Decision.CONTINUE, Decision.CONTINUE]
+
+
+def test_promotion_pauses_at_every_rung_and_resumes_the_best_that_passes() -> None:
     s = make(type="promotion")
-    for trial_id, value in enumerate([0.1, 0.5]):
-        s.suggest(trial_id)
-        decision = s.on_trial_result(Trial(trial_id, {}, 0.0),
-                                     TrialResult(trial_id, 0, 1, {"loss": value}))
-        assert decision is Decision.PAUSE
-    s.suggest(2)
-    assert s.on_trial_result(Trial(2, {}, 0.0), TrialResult(2, 0, 1, {"loss": 0.9})) is \
-        Decision.PAUSE
-    # Three entries now: trial 0 is in the top third and is resumed when a worker is free.
-    suggestion = s.suggest(3)
-    assert suggestion is not None and suggestion.resume_trial_id == 0
+    for trial_id, value in enumerate([0.5, 0.1]):
+        assert s.suggest(trial_id) is not None
+        assert report_to(s, trial_id, 1, value) is Decision.PAUSE
+    # [0.1, 0.5]: the 1/3 quantile 0.233 lets trial 1 pass; trial 0 does not.
+    resumed = s.suggest(2)
+    assert resumed is not None and resumed.resume_trial_id == 1
+    new = s.suggest(2)
+    assert new is not None and new.resume_trial_id is None
+    assert report_to(s, 1, 3, 0.05) is Decision.PAUSE  # alone at rung 3: not promoted
     nxt = s.suggest(3)
     assert nxt is not None and nxt.resume_trial_id is None
 
 
+def test_promotion_resumes_the_earlier_of_tied_trials() -> None:
+    s = make(type="promotion")
+    for trial_id in range(4):
+        s.suggest(trial_id)
+    for trial_id, value in enumerate([0.3, 0.3, 0.9, 0.9]):
+        assert report_to(s, trial_id, 1, value) is Decision.PAUSE
+    # [0.3, 0.3, 0.9, 0.9]: the quantile is 0.3; trials 0 and 1 tie, 0 was paused first.
+    first, second = s.suggest(4), s.suggest(4)
+    assert first is not None and first.resume_trial_id == 0
+    assert second is not None and second.resume_trial_id == 1
+
+
 def test_promotion_scans_highest_rung_first() -> None:
     s = make(type="promotion", max_t=27)
-
-    def report(trial_id: int, level: int, value: float) -> Decision:
-        return s.on_trial_result(Trial(trial_id, {}, 0.0),
-                                 TrialResult(trial_id, 0, level, {"loss": value}))
-
-    for trial_id in range(12):
+    for trial_id in range(6):
         s.suggest(trial_id)
-    for trial_id in range(9):
-        assert report(trial_id, 1, 0.1 * (trial_id + 1)) is Decision.PAUSE
-    # Top third of rung 1 = trials 0, 1, 2: promoted one by one, all paused again at rung 3.
-    for trial_id, value in [(0, 0.5), (1, 0.4), (2, 0.6)]:
-        suggestion = s.suggest(9)
+    for trial_id in range(6):
+        assert report_to(s, trial_id, 1, 0.1 * (trial_id + 1)) is Decision.PAUSE
+    # rung 1 holds 0.1 .. 0.6; its 1/3 quantile is 0.267: trials 0 and 1 pass.
+    for trial_id, value in [(0, 0.5), (1, 0.4)]:
+        suggestion = s.suggest(6)
         assert suggestion is not None and suggestion.resume_trial_id == trial_id
-        assert report(trial_id, 3, value) is Decision.PAUSE
-    # Three worse trials at rung 1 make trial 3 promotable there (12 entries, top 4) while
-    # trial 1 is promotable at rung 3: the higher rung goes first.
-    for trial_id in (9, 10, 11):
-        assert report(trial_id, 1, 0.95) is Decision.PAUSE
-    first, second = s.suggest(12), s.suggest(12)
+        assert report_to(s, trial_id, 3, value) is Decision.PAUSE
+    # Rung 3 now holds [0.4, 0.5] (trial 1 passes there) while trial 2 at rung 1 does not pass
+    # (0.3 > 0.267): the highest rung goes first, then nothing is promotable.
+    first, second = s.suggest(6), s.suggest(7)
     assert first is not None and first.resume_trial_id == 1
-    assert second is not None and second.resume_trial_id == 3
+    assert second is not None and second.resume_trial_id is None
+
+
+def test_per_bracket_rung_systems_promote_only_from_the_drawn_bracket() -> None:
+    s = make(type="promotion", max_t=27, brackets=2, rung_system_per_bracket=True)
+    drawn: list[int] = []
+    s._draw_bracket = lambda: drawn.pop(0)  # type: ignore[method-assign]
+    # Two trials in bracket 0 pause at rung 1; trial 0 passes there.
+    for trial_id, value in enumerate([0.1, 0.5]):
+        drawn.append(0)
+        s.suggest(trial_id)
+        assert report_to(s, trial_id, 1, value) is Decision.PAUSE
+    drawn.append(1)  # bracket 1 has nothing paused: a new trial, although trial 0 could go
+    new = s.suggest(2)
+    assert new is not None and new.resume_trial_id is None
+    drawn.append(0)
+    resumed = s.suggest(3)
+    assert resumed is not None and resumed.resume_trial_id == 0
+
+
+def test_one_rung_system_promotes_whatever_bracket_is_drawn() -> None:
+    s = make(type="promotion", max_t=27, brackets=2)
+    drawn: list[int] = [0, 0, 1]
+    s._draw_bracket = lambda: drawn.pop(0)  # type: ignore[method-assign]
+    for trial_id, value in enumerate([0.1, 0.5]):
+        s.suggest(trial_id)
+        assert report_to(s, trial_id, 1, value) is Decision.PAUSE
+    resumed = s.suggest(2)
+    assert resumed is not None and resumed.resume_trial_id == 0
 
 
 def test_bracket_distribution_follows_hyperband() -> None:
@@ -200,28 +287,25 @@ def test_rung_information_counts_entries() -> None:
 
 def test_pasha_grows_max_resource_only_when_ranking_changes() -> None:
     s = make(type="pasha", max_t=27)
-
-    def report(trial_id: int, level: int, value: float) -> Decision:
-        return s.on_trial_result(Trial(trial_id, {}, 0.0),
-                                 TrialResult(trial_id, 0, level, {"loss": value}))
-
     assert s.max_resource == 3
     for trial_id in range(9):
         s.suggest(trial_id)
     for trial_id in range(9):
-        assert report(trial_id, 1, 0.1 * (trial_id + 1)) is Decision.PAUSE
+        assert report_to(s, trial_id, 1, 0.1 * (trial_id + 1)) is Decision.PAUSE
     # Trials 0 and 1 reach the current top rung (3) in the order they had at rung 1: stable.
     for trial_id, value in [(0, 0.05), (1, 0.06)]:
         suggestion = s.suggest(9)
         assert suggestion is not None and suggestion.resume_trial_id == trial_id
-        assert report(trial_id, 3, value) is Decision.PAUSE
+        assert report_to(s, trial_id, 3, value) is Decision.PAUSE
         assert s.max_resource == 3
     # Trial 2, worse than both at rung 1, beats them at rung 3: the maximum resource grows,
-    # and rung 3 becomes an ordinary rung where trial 2 is in the top third.
+    # and rung 3 becomes an ordinary rung from which trial 2 is promoted.
     suggestion = s.suggest(9)
     assert suggestion is not None and suggestion.resume_trial_id == 2
-    assert report(2, 3, 0.01) is Decision.CONTINUE
+    assert report_to(s, 2, 3, 0.01) is Decision.PAUSE
     assert s.max_resource == 9
+    resumed = s.suggest(9)
+    assert resumed is not None and resumed.resume_trial_id == 2
 
 
 @pytest.mark.parametrize(
