@@ -1,0 +1,153 @@
+"""Drives one library's Hyperband scheduler through event sequences; writes the decision traces.
+
+Run by ``syne_tune_parity.py`` twice on the same cases, once with the repository's Python
+(``--library hpo_core``) and once with a Syne Tune 0.13 venv (``--library syne_tune``). The
+events depend only on the case and on the decisions taken so far: metric values and brackets
+come from the case's own generator, drawn in the order they are needed. Two schedulers that
+decide alike therefore see the same events, and their traces are equal; the first difference
+is the first decision on which they disagree.
+
+A trace is a list of ``["suggest", bracket, "new" | "resume" | "none", trial_id]`` and
+``["report", trial_id, level, value, decision]`` entries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+class HpoCore:
+    """hpo_core's :class:`HyperbandScheduler`, its bracket draw replaced by the case's."""
+
+    def __init__(self, case: dict[str, Any]) -> None:
+        from hpo_core import space as sp
+        from hpo_core.schedulers import HyperbandScheduler
+        from hpo_core.trial import Trial, TrialResult
+
+        self._trial, self._result = Trial, TrialResult
+        self.s = HyperbandScheduler(
+            {"x": sp.uniform(0.0, 1.0)}, metric="y", mode=case["mode"], resource_attr="epoch",
+            type=case["type"], max_t=case["max_t"], grace_period=case["grace_period"],
+            reduction_factor=case["reduction_factor"], brackets=case["brackets"],
+            rung_system_per_bracket=case["rung_system_per_bracket"], random_seed=case["seed"],
+        )
+        self.next_bracket = 0
+        self.s._draw_bracket = lambda: self.next_bracket  # type: ignore[method-assign]
+        self.trials: dict[int, Any] = {}
+
+    def suggest(self, trial_id: int, bracket: int) -> tuple[str, int | None]:
+        self.next_bracket = bracket
+        suggestion = self.s.suggest(trial_id)
+        if suggestion is None:
+            return "none", None
+        if suggestion.resume_trial_id is not None:
+            return "resume", suggestion.resume_trial_id
+        self.trials[trial_id] = self._trial(trial_id, suggestion.config or {}, 0.0)
+        return "new", trial_id
+
+    def report(self, trial_id: int, level: int, value: float) -> str:
+        result = self._result(trial_id, 0.0, level, {"y": value})
+        return str(self.s.on_trial_result(self.trials[trial_id], result).value)
+
+
+class SyneTune:
+    """Syne Tune's ``HyperbandScheduler``, its bracket sampling replaced by the case's."""
+
+    def __init__(self, case: dict[str, Any]) -> None:
+        import logging
+        from datetime import datetime
+
+        from syne_tune.backend.trial_status import Trial
+        from syne_tune.config_space import uniform
+        from syne_tune.optimizer.schedulers import HyperbandScheduler
+
+        logging.disable(logging.WARNING)
+        self._trial, self._now = Trial, datetime.now
+        self.s = HyperbandScheduler(
+            {"x": uniform(0.0, 1.0)}, metric="y", mode=case["mode"], resource_attr="epoch",
+            type=case["type"], max_t=case["max_t"], grace_period=case["grace_period"],
+            reduction_factor=case["reduction_factor"], brackets=case["brackets"],
+            rung_system_per_bracket=case["rung_system_per_bracket"], searcher="random",
+            random_seed=case["seed"],
+        )
+        self.next_bracket = 0
+        self.s.terminator._sample_bracket = lambda: self.next_bracket
+        self.trials: dict[int, Any] = {}
+
+    def suggest(self, trial_id: int, bracket: int) -> tuple[str, int | None]:
+        self.next_bracket = bracket
+        suggestion = self.s.suggest(trial_id)
+        if suggestion is None:
+            return "none", None
+        if not suggestion.spawn_new_trial_id:
+            return "resume", int(suggestion.checkpoint_trial_id)
+        trial = self._trial(trial_id=trial_id, config=suggestion.config, creation_time=self._now())
+        self.trials[trial_id] = trial
+        self.s.on_trial_add(trial)
+        return "new", trial_id
+
+    def report(self, trial_id: int, level: int, value: float) -> str:
+        return str(self.s.on_trial_result(self.trials[trial_id], {"y": value, "epoch": level}))
+
+
+def trace(case: dict[str, Any], library: str) -> list[list[Any]]:
+    """The events and decisions of one case (see the module docstring)."""
+    scheduler = HpoCore(case) if library == "hpo_core" else SyneTune(case)
+    rng = np.random.default_rng(case["seed"])
+    scripted = list(case.get("values", []))
+    running: dict[int, int] = {}  # trial_id -> last level reported
+    paused: dict[int, int] = {}
+    events: list[list[Any]] = []
+    next_id = 0
+    reports = 0
+    while reports < case["num_results"]:
+        while len(running) < case["n_workers"]:
+            bracket = int(rng.integers(case["brackets"]))
+            kind, trial_id = scheduler.suggest(next_id, bracket)
+            events.append(["suggest", bracket, kind, trial_id])
+            if kind == "none":
+                return events
+            if kind == "new":
+                running[next_id] = 0
+                next_id += 1
+            else:
+                assert trial_id is not None and trial_id in paused, (trial_id, paused)
+                running[trial_id] = paused.pop(trial_id)
+        trial_id = sorted(running)[int(rng.integers(len(running)))]
+        level = running.pop(trial_id) + 1
+        if scripted:
+            value = float(scripted.pop(0))
+        else:
+            value = float(rng.random())
+            if case["decimals"] is not None:  # ties
+                value = round(value, case["decimals"])
+        decision = scheduler.report(trial_id, level, value)
+        events.append(["report", trial_id, level, value, decision])
+        reports += 1
+        if decision == "CONTINUE" and level < case["max_t"]:
+            running[trial_id] = level
+        elif decision == "PAUSE":
+            paused[trial_id] = level
+    return events
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--library", choices=("hpo_core", "syne_tune"), required=True)
+    parser.add_argument("--cases", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    cases = json.loads(args.cases.read_text())
+    traces = [trace(case, args.library) for case in cases]
+    args.out.write_text(json.dumps({"traces": traces}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

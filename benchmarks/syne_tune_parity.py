@@ -1,0 +1,141 @@
+"""Decision parity with Syne Tune 0.13.0: both libraries' Hyperband schedulers in lockstep.
+
+Hundreds of random cases (type, mode, max_t, grace_period, reduction_factor including
+non-integer ones and max_t not a power of it, brackets, shared or per-bracket rung systems,
+workers, metric values with and without ties) plus hand-made edge cases are fed to hpo_core's
+``HyperbandScheduler`` and to Syne Tune 0.13.0's (installed by this script in
+``benchmarks/.venvs/syne-tune-0.13.0``), through the same driver (``_parity_driver.py``): the
+same suggest / report events, the same metric values, the same bracket at every suggest. A case
+agrees if every suggestion (new trial or which trial to resume) and every decision (CONTINUE,
+PAUSE, STOP) is the same.
+
+Prints the agreement per scheduler type and, for disagreeing cases, the first difference; the
+last line is ``syne_tune_decision_agreement=<fraction>``, the smallest agreement over the types.
+Exits non-zero if it could not measure.
+
+    python benchmarks/syne_tune_parity.py [--cases 300] [--results 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from simulator_throughput import (
+    BENCH_DIR,
+    MeasurementError,
+    ensure_syne_tune_venv,
+    hpo_core_env,
+    run_child,
+    syne_tune_env,
+)
+
+from hpo_core.schedulers.rungs import geometric_rung_levels
+
+DRIVER = BENCH_DIR / "_parity_driver.py"
+VERSION = "0.13.0"
+TYPES = ("stopping", "promotion", "pasha")
+REDUCTION_FACTORS = (2, 3, 4, 2.5, 3.3)
+
+#: Hand-made cases: Syne Tune's minimal rung-rule example (2, 1, 4, then 1.5 at rung 1: the
+#: fourth trial continues), ties at a rung, a max_t that is not a power of the reduction factor.
+EDGE_CASES: list[dict[str, Any]] = [
+    {"type": "stopping", "mode": "min", "max_t": 81, "grace_period": 1, "reduction_factor": 3,
+     "brackets": 1, "rung_system_per_bracket": False, "n_workers": 4, "num_results": 4,
+     "decimals": None, "values": [2.0, 1.0, 4.0, 1.5]},
+    {"type": "promotion", "mode": "min", "max_t": 27, "grace_period": 1, "reduction_factor": 3,
+     "brackets": 1, "rung_system_per_bracket": False, "n_workers": 4, "num_results": 60,
+     "decimals": 1},
+    {"type": "promotion", "mode": "max", "max_t": 56, "grace_period": 1, "reduction_factor": 3,
+     "brackets": 4, "rung_system_per_bracket": True, "n_workers": 3, "num_results": 200,
+     "decimals": 1},
+    {"type": "stopping", "mode": "max", "max_t": 100, "grace_period": 2, "reduction_factor": 2.5,
+     "brackets": 5, "rung_system_per_bracket": False, "n_workers": 8, "num_results": 300,
+     "decimals": 2},
+]
+
+
+def random_cases(num: int, results: int, seed: int) -> list[dict[str, Any]]:
+    rng = np.random.default_rng(seed)
+    cases = []
+    for i in range(num):
+        kind = TYPES[i % len(TYPES)]
+        max_t = int(rng.choice([3, 9, 10, 27, 40, 56, 81, 100]))
+        grace = int(rng.choice([1, 1, 1, 2, 3]))
+        if grace >= max_t:
+            grace = 1
+        factor = REDUCTION_FACTORS[int(rng.integers(len(REDUCTION_FACTORS)))]
+        levels = geometric_rung_levels(grace_period=grace, reduction_factor=factor, max_t=max_t)
+        if kind == "pasha" and len(levels) < 2:
+            max_t, grace = 27, 1
+            levels = geometric_rung_levels(grace_period=1, reduction_factor=factor, max_t=27)
+        brackets = 1 if kind == "pasha" else int(rng.integers(1, min(6, len(levels) + 1) + 1))
+        cases.append({
+            "type": kind, "mode": str(rng.choice(["min", "max"])), "max_t": max_t,
+            "grace_period": grace, "reduction_factor": factor, "brackets": brackets,
+            "rung_system_per_bracket": bool(rng.random() < 0.5) and brackets > 1,
+            "n_workers": int(rng.integers(1, 9)), "num_results": results,
+            "decimals": [None, 1, 2][int(rng.integers(3))],
+            "seed": int(rng.integers(2**31)),
+        })
+    return cases
+
+
+def first_difference(ours: list[Any], theirs: list[Any]) -> str | None:
+    for index, (a, b) in enumerate(zip(ours, theirs, strict=False)):
+        if a != b:
+            return f"event {index}: hpo_core {a} vs Syne Tune {b}"
+    if len(ours) != len(theirs):
+        return f"lengths {len(ours)} vs {len(theirs)}"
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=300, help="random cases (default 300)")
+    parser.add_argument("--results", type=int, default=300,
+                        help="reported results per random case (default 300)")
+    parser.add_argument("--seed", type=int, default=20261202)
+    parser.add_argument("--show", type=int, default=3, help="disagreements shown per type")
+    args = parser.parse_args(argv)
+    try:
+        st_python = ensure_syne_tune_venv(VERSION)
+        cases = [{**c, "seed": c.get("seed", 1000 + i)} for i, c in enumerate(EDGE_CASES)]
+        cases += random_cases(args.cases, args.results, args.seed)
+        with tempfile.TemporaryDirectory(prefix="parity-") as tmp:
+            path = Path(tmp) / "cases.json"
+            path.write_text(json.dumps(cases))
+            common = ["--cases", str(path)]
+            ours = run_child(sys.executable, DRIVER, ["--library", "hpo_core", *common],
+                             env=hpo_core_env())["traces"]
+            theirs = run_child(st_python, DRIVER, ["--library", "syne_tune", *common],
+                               env=syne_tune_env())["traces"]
+    except MeasurementError as err:
+        print(f"could not measure: {err}", file=sys.stderr)
+        return 1
+    agree: dict[str, list[bool]] = defaultdict(list)
+    shown: dict[str, int] = defaultdict(int)
+    for case, a, b in zip(cases, ours, theirs, strict=True):
+        difference = first_difference(a, b)
+        agree[case["type"]].append(difference is None)
+        if difference is not None and shown[case["type"]] < args.show:
+            shown[case["type"]] += 1
+            settings = {k: v for k, v in case.items() if k not in ("values", "num_results")}
+            print(f"disagreement ({case['type']}): {settings}\n  {difference}")
+    print(f"\n{'type':<10} {'cases':>6} {'agree':>6} {'fraction':>9}")
+    for kind in TYPES:
+        flags = agree[kind]
+        print(f"{kind:<10} {len(flags):>6} {sum(flags):>6} {sum(flags) / len(flags):>9.3f}")
+    worst = min(sum(flags) / len(flags) for flags in agree.values())
+    print(f"syne_tune_decision_agreement={worst:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
