@@ -120,8 +120,6 @@ class HyperbandScheduler(Scheduler):
         points_to_evaluate: Configs to evaluate first; ``None`` = one midpoint config, ``[]`` =
             none.
         random_seed: Seed of all randomness; drawn at random if ``None``.
-        ranking_epsilon: PASHA only: metric differences up to this count as ties when rankings
-            are compared (default 0: strict ranking).
     """
 
     def __init__(
@@ -144,7 +142,6 @@ class HyperbandScheduler(Scheduler):
         searcher_data: str = "rungs",
         points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
         random_seed: int | None = None,
-        ranking_epsilon: float = 0.0,
     ) -> None:
         sp.check_space(config_space)
         check_metric_mode(metric, mode)
@@ -172,8 +169,6 @@ class HyperbandScheduler(Scheduler):
             )
         if type == "pasha" and brackets != 1:
             raise ValueError(f"type='pasha' supports brackets=1 only, got {brackets}")
-        if ranking_epsilon < 0:
-            raise ValueError(f"ranking_epsilon must be >= 0, got {ranking_epsilon}")
         self.brackets = brackets
         self.rung_system_per_bracket = rung_system_per_bracket
         self.searcher_data = searcher_data
@@ -203,9 +198,7 @@ class HyperbandScheduler(Scheduler):
         self._bracket_cdf = self._bracket_distribution()
         self._bracket_of: dict[int, int] = {}
         self._paused_at: dict[int, Rung] = {}
-        self._pasha = (
-            PashaMaxResource(bounds, epsilon=ranking_epsilon) if type == "pasha" else None
-        )
+        self._pasha = PashaMaxResource(self.levels, self.max_t) if type == "pasha" else None
         self._forward_all = self.searcher.wants_data and searcher_data != "rungs"
         self._bounds = bounds
 
@@ -309,9 +302,10 @@ class HyperbandScheduler(Scheduler):
         bracket has its own."""
         if not self._paused_at:
             return None
-        top = self._pasha.top_index if self._pasha is not None else len(self.levels)
         system = self._rung_systems[bracket if self.rung_system_per_bracket else 0]
-        for level in reversed(self.levels[:top]):
+        for level in reversed(self.levels):
+            if level >= self.max_resource:
+                continue
             trial_id = system[level].promotable()
             if trial_id is not None:
                 return trial_id
@@ -330,21 +324,31 @@ class HyperbandScheduler(Scheduler):
             )
         if level >= self.max_t:
             return Decision.STOP
-        if rung is None or not is_rung:
+        if rung is not None and is_rung:
+            rung.add(trial_id, value)
+        else:
+            rung = None
+        if self._pasha is not None:
+            self._pasha_update(trial_id, level, value, rungs)
+        if rung is None:
             return Decision.CONTINUE
-        rung.add(trial_id, value)
         if self.type == "stopping":
             if rung.passes(value) is False:
                 return Decision.STOP
             if self.searcher.wants_data:
                 self.searcher.register_pending(trial_id, rung.next_level)
             return Decision.CONTINUE
-        if self._pasha is not None and level == self._pasha.max_resource:
-            below = rungs[self._pasha.levels[self._pasha.top_index - 1]]
-            self._pasha.on_top_rung_reached(rung, below)
         rung.pause(trial_id)
         self._paused_at[trial_id] = rung
         return Decision.PAUSE
+
+    def _pasha_update(self, trial_id: int, level: int, value: float,
+                      rungs: dict[int, Rung]) -> None:
+        """PASHA after every result: re-estimate epsilon, grow if the top rungs reordered."""
+        assert self._pasha is not None
+        self._pasha.observe(trial_id, level, self._sign * value)
+        upper, lower = self._pasha.top_two_levels()
+        self._pasha.grow_if_reordered(rungs[upper], rungs[lower])
 
     def _value(self, result: TrialResult) -> float:
         try:
@@ -363,7 +367,7 @@ class HyperbandScheduler(Scheduler):
         self.searcher.on_trial_error(trial.trial_id)
 
     def result_levels(self, trial: Trial) -> Container[int] | None:
-        if self._forward_all:
+        if self._forward_all or self._pasha is not None:  # PASHA learns from every result
             return None
         return self._bracket_levels[self._bracket_of[trial.trial_id]]
 

@@ -25,8 +25,8 @@ class Rung:
     they arrived.
     """
 
-    __slots__ = ("_arrivals", "_paused", "_sign", "_values", "level", "next_level",
-                 "promote_quantile", "value_of")
+    __slots__ = ("_arrival_of", "_arrivals", "_entries", "_paused", "_sign", "_values", "level",
+                 "next_level", "promote_quantile", "value_of")
 
     def __init__(self, level: int, next_level: int, *, mode: str = "min") -> None:
         self.level = level
@@ -34,9 +34,11 @@ class Rung:
         self.promote_quantile = level / next_level
         self._sign = 1.0 if mode == "min" else -1.0
         self._values: SortedList = SortedList()
-        #: (value, arrival, trial_id) of trials paused here and not promoted yet.
+        #: (value, arrival, trial_id) of every entry, and of those paused and not promoted yet.
+        self._entries: SortedList = SortedList()
         self._paused: SortedList = SortedList()
         self._arrivals = itertools.count()
+        self._arrival_of: dict[int, int] = {}
         self.value_of: dict[int, float] = {}
 
     def __len__(self) -> int:
@@ -44,8 +46,14 @@ class Rung:
 
     def add(self, trial_id: int, value: float) -> None:
         """Record the sign-adjusted ``value`` of ``trial_id``."""
+        arrival = self._arrival_of[trial_id] = next(self._arrivals)
         self._values.add(value)
+        self._entries.add((value, arrival, trial_id))
         self.value_of[trial_id] = value
+
+    def ranked(self) -> list[tuple[float, int, int]]:
+        """``(value, arrival, trial_id)`` of every entry, best first, ties in arrival order."""
+        return list(self._entries)
 
     def cutoff(self) -> float | None:
         """The rung's quantile in the metric's own units (not sign-adjusted), or None if the
@@ -74,17 +82,10 @@ class Rung:
         return raw <= cutoff if self._sign > 0 else raw >= cutoff
 
     def pause(self, trial_id: int) -> None:
-        self._paused.add((self.value_of[trial_id], next(self._arrivals), trial_id))
+        self._paused.add((self.value_of[trial_id], self._arrival_of[trial_id], trial_id))
 
     def unpause(self, trial_id: int) -> None:
-        value = self.value_of[trial_id]
-        start = self._paused.bisect_left((value,))
-        for entry in self._paused.islice(start):
-            if entry[0] != value:
-                break
-            if entry[2] == trial_id:
-                self._paused.remove(entry)
-                return
+        self._paused.discard((self.value_of[trial_id], self._arrival_of[trial_id], trial_id))
 
     def promotable(self) -> int | None:
         """The best paused trial (the earliest of equal ones) if it passes the rung, else None.

@@ -331,3 +331,48 @@ def test_bad_arguments_name_the_field(kwargs: dict[str, Any], field: str) -> Non
 def test_empty_config_space_is_rejected() -> None:
     with pytest.raises(ValueError, match="config_space"):
         HyperbandScheduler({"epochs": 27}, metric="loss")
+
+
+def test_pasha_starts_like_syne_tune() -> None:
+    assert make(type="pasha", max_t=81).max_resource == 3  # levels 1, 3, 9, 27: the second
+    # Two rung levels (1, 3): Syne Tune starts at the first and compares it with the second,
+    # which no trial can reach, so the maximum resource never grows.
+    s = make(type="pasha", max_t=9)
+    assert s.levels == [1, 3] and s.max_resource == 1
+    for trial_id in range(6):
+        s.suggest(trial_id)
+        assert report_to(s, trial_id, 1, 1.0 - 0.1 * trial_id) is Decision.PAUSE
+    nxt = s.suggest(6)
+    assert nxt is not None and nxt.resume_trial_id is None and s.max_resource == 1
+    with pytest.raises(ValueError, match="at least two rung levels"):
+        make(type="pasha", max_t=3)
+
+
+def test_pasha_epsilon_is_the_distance_of_pairs_reversed_and_restored() -> None:
+    from hpo_core.schedulers.pasha import PashaMaxResource
+
+    pasha = PashaMaxResource([1, 3, 9], 27)  # compares rungs 3 and 1: epochs 2 and 3 count
+    curves = {0: [0.6, 0.1, 0.5], 1: [0.4, 0.3, 0.2], 2: [0.9, 0.8, 0.7]}
+    for epoch in (1, 2, 3):
+        for trial_id, curve in curves.items():
+            pasha.observe(trial_id, epoch, curve[epoch - 1])
+    # Trials 0 and 1: 0 is worse at epoch 3, better at epoch 2, worse again at epoch 1: their
+    # distance at epoch 3 counts. Trial 2 is worse than both throughout: no reversal.
+    assert pasha.epsilon == pytest.approx(0.3)
+    pasha.observe(3, 1, 0.0)  # a lower epoch changes nothing
+    assert pasha.epsilon == pytest.approx(0.3)
+
+
+def test_pasha_soft_ranking_tolerates_reorderings_within_epsilon() -> None:
+    from hpo_core.schedulers.pasha import PashaMaxResource
+    from hpo_core.schedulers.rungs import Rung
+
+    upper, lower = Rung(3, 9), Rung(1, 3)
+    for trial_id, (below, above) in enumerate([(0.30, 0.2), (0.32, 0.1), (0.9, 0.8)]):
+        lower.add(trial_id, below)
+        upper.add(trial_id, above)
+    pasha = PashaMaxResource([1, 3, 9], 27)
+    pasha.epsilon = 0.05  # trials 0 and 1 swap, but were within 0.05 of each other below
+    assert not pasha.grow_if_reordered(upper, lower) and pasha.max_resource == 3
+    pasha.epsilon = 0.01
+    assert pasha.grow_if_reordered(upper, lower) and pasha.max_resource == 9
