@@ -135,6 +135,9 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                           "overrides of methods not being run are ignored")
     run.add_argument("--restrict_configurations", type=int, choices=(0, 1), default=0,
                      help="1: methods only suggest configs the table holds")
+    run.add_argument("--blackbox_seed", type=_non_negative, default=None,
+                     help="blackbox seed (training repetition) every trial replays; default: "
+                          "one drawn per trial from the run's generator")
     run.add_argument("--fcnet_ordinal", choices=FCNET_ORDINAL, default="nn-log",
                      help="domain of fcnet's hp_init_lr (default nn-log)")
     run.add_argument("--results_dir", type=Path, default=Path("results"),
@@ -241,6 +244,7 @@ def _experiments(
             max_size_data_for_model=args.max_size_data_for_model,
             use_long_tuner_name_prefix=bool(args.use_long_tuner_name_prefix),
             method_args=args.method_args.get(method, {}),
+            blackbox_seed=args.blackbox_seed,
         )
         for benchmark in benchmarks
         for method in methods

@@ -31,6 +31,8 @@ class SurrogateBenchmark:
         max_num_evaluations: Optional default cap on reported results.
         multi_fidelity: Whether the blackbox has more than one fidelity; multi-fidelity
             methods refuse benchmarks that have not.
+        num_seeds: Training repetitions the blackbox holds per configuration (fcnet 4,
+            NASBench-201 3); a run draws one per trial unless ``blackbox_seed`` fixes it.
         tabulated: Whether the blackbox is a table (it can restrict methods to its configs);
             False for surrogate models.
         surrogate: ``"knn"`` to answer configs outside the table from the nearest tabulated
@@ -48,6 +50,7 @@ class SurrogateBenchmark:
     n_workers: int = 4
     max_num_evaluations: int | None = None
     multi_fidelity: bool = True
+    num_seeds: int = 1
     tabulated: bool = True
     surrogate: str | None = None
     surrogate_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -85,13 +88,13 @@ def _definitions() -> tuple[dict[str, SurrogateBenchmark], dict[str, list[str]]]
         name=f"fcnet-{short[d]}", blackbox=f"fcnet/{d}", metric=fcnet.METRIC_VALID_LOSS,
         mode="min", resource_attr="epoch", max_resource_attr="epochs",
         elapsed_time_attr=fcnet.METRIC_ELAPSED_TIME, max_wallclock_time=1_200.0,
-        multi_fidelity=False,
+        multi_fidelity=False, num_seeds=4,
     ) for d in fcnet.datasets()])
     add("nas201", [SurrogateBenchmark(
         name=f"nas201-{d}", blackbox=f"nasbench201/{d}", metric="metric_valid_error",
         mode="min", resource_attr="epoch", max_resource_attr="epochs",
         elapsed_time_attr="metric_elapsed_time", max_wallclock_time=72_000.0,
-        multi_fidelity=False,
+        multi_fidelity=False, num_seeds=3,
     ) for d in nasbench201.datasets()])
     # Only datasets with per-epoch curves (and so elapsed times) can be simulated.
     add("lcbench", [SurrogateBenchmark(

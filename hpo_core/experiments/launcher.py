@@ -45,6 +45,12 @@ def run_seed(random_seed: int, seed: int) -> int:
     return int(np.random.SeedSequence([random_seed, seed]).generate_state(1)[0])
 
 
+def blackbox_seed_stream(random_seed: int, seed: int) -> int:
+    """Seed of repetition ``seed``'s per-trial blackbox-seed draws: the same for every method,
+    so the i-th trial of each method replays the same training repetition."""
+    return int(np.random.SeedSequence([random_seed, seed, 1]).generate_state(1)[0])
+
+
 FCNET_ORDINAL = ("none", "equal", "nn", "nn-log")
 
 #: Distributions whose versions are recorded with every run (those not installed are left out).
@@ -89,6 +95,10 @@ class Experiment:
             ``<tag>``); see :func:`tuner_name`.
         method_args: Overrides merged into the method's arguments
             (:func:`~hpo_core.experiments.methods.apply_method_args`).
+        blackbox_seed: The blackbox seed (training repetition of a tabulated config) every
+            trial is replayed from; ``None`` (default, as Syne Tune's tabulated backend) draws
+            one per trial from the run's own generator, so fcnet's 4 and NASBench-201's 3
+            repetitions show their noise, reproducibly and paired across methods.
     """
 
     experiment_tag: str
@@ -104,6 +114,7 @@ class Experiment:
     max_size_data_for_model: int | None = None
     use_long_tuner_name_prefix: bool = True
     method_args: Mapping[str, Any] = field(default_factory=dict)
+    blackbox_seed: int | None = None
 
     def directory(self, results_dir: Path) -> Path:
         return results_dir / self.experiment_tag / self.benchmark / self.method / str(self.seed)
@@ -274,6 +285,13 @@ def _prepare(
 ) -> PreparedExperiment:
     definition = get_definition(experiment.method)
     check_method_fits_benchmark(experiment.method, benchmark)
+    seed = experiment.blackbox_seed
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)
+                             or not 0 <= seed < benchmark.num_seeds):
+        raise ValueError(
+            f"blackbox_seed must be null (one drawn per trial) or an int in "
+            f"[0, {benchmark.num_seeds}) for benchmark {experiment.benchmark!r}, got {seed!r}"
+        )
     if experiment.benchmark.startswith("fcnet-"):
         config_space = fcnet_init_lr(config_space, experiment.fcnet_ordinal)
     scheduler_kwargs: dict[str, Any] = {}
@@ -486,6 +504,8 @@ def run_experiment(
             blackbox=blackbox,
             elapsed_time_attr=benchmark.elapsed_time_attr,
             max_resource_attr=benchmark.max_resource_attr,
+            seed=experiment.blackbox_seed,
+            random_seed=blackbox_seed_stream(experiment.random_seed, experiment.seed),
         ),
         scheduler=scheduler,
         stop_criterion=StoppingCriterion(
@@ -526,6 +546,8 @@ def run_experiment(
         "resource_attr": arguments.resource_attr,
         "restrict_configurations": experiment.restrict_configurations,
         "fcnet_ordinal": experiment.fcnet_ordinal,
+        "blackbox_seed": experiment.blackbox_seed,
+        "blackbox_seeds": "per_trial" if experiment.blackbox_seed is None else "fixed",
         "max_size_data_for_model": experiment.max_size_data_for_model,
         "method_args": dict(experiment.method_args),
         "method_arguments": {

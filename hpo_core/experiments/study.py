@@ -198,6 +198,13 @@ def check_study(
     notes = []
     for name in resolve_benchmarks(config["benchmarks"]):
         benchmark = get_benchmark(name)
+        seed = config.get("blackbox_seed")
+        if seed is not None and not seed < benchmark.num_seeds:
+            raise StudyError(
+                f"config field 'blackbox_seed': {seed} is not a seed of benchmark {name!r}, "
+                f"which has {benchmark.num_seeds}; allowed: null (one drawn per trial) or "
+                f"0..{benchmark.num_seeds - 1}"
+            )
         if isinstance(benchmark.blackbox, str):
             space = declared_config_space(benchmark.blackbox, store=blackbox_store,
                                           raw_dir=raw_dir, mirror_dirs=mirror_dirs)
@@ -219,6 +226,7 @@ def check_study(
                 fcnet_ordinal=config.get("fcnet_ordinal", "nn-log"),
                 max_size_data_for_model=config.get("max_size_data_for_model"),
                 method_args=config["method_args"].get(method, {}),
+                blackbox_seed=config.get("blackbox_seed"),
             )
             if space is None:
                 notes.append(f"benchmark {name!r}: config space not at hand yet; method "

@@ -68,3 +68,35 @@ def test_fcnet_ordinal_variants_keep_table_values() -> None:
         assert domain.values == space["hp_init_lr"].values
     with pytest.raises(ValueError, match="fcnet_ordinal"):
         fcnet_init_lr(space, "log")
+
+
+def test_fcnet_trials_replay_a_drawn_training_repetition_unless_one_is_fixed(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = get_benchmark("fcnet-protein").blackbox_name
+    assert name is not None
+    monkeypatch.setenv(MIRROR_ENV, str(raw_mirror(name)))
+    monkeypatch.setenv(RAW_ENV, str(tmp_path / "raw"))
+    frames, metas = {}, {}
+    for label, seed in (("drawn", None), ("again", None), ("fixed", 0)):
+        experiment = Experiment(experiment_tag=label, benchmark="fcnet-protein", method="RS",
+                                seed=0, random_seed=1, max_wallclock_time=600.0,
+                                blackbox_seed=seed)
+        run = run_experiment(experiment, tmp_path / "results", blackbox_store=store)
+        frames[label] = pd.read_csv(run / "results.csv.zip")
+        metas[label] = json.loads((run / "metadata.json").read_text())
+    assert metas["drawn"]["blackbox_seeds"] == "per_trial"
+    assert metas["drawn"]["blackbox_seed"] is None
+    assert metas["fixed"]["blackbox_seeds"] == "fixed" and metas["fixed"]["blackbox_seed"] == 0
+    metric = "metric_valid_loss"
+    pd.testing.assert_frame_equal(frames["drawn"], frames["again"])  # reproducible
+    # The same configurations in the same order (paired), other training repetitions.
+    configs = [c for c in frames["drawn"].columns if c.startswith("config_")]
+    n = min(len(frames["drawn"]), len(frames["fixed"]))
+    drawn, fixed = frames["drawn"][:n], frames["fixed"][:n]
+    assert (drawn[configs].to_numpy() == fixed[configs].to_numpy()).all()
+    assert (drawn[metric] != fixed[metric]).any()
+    with pytest.raises(ValueError, match=r"blackbox_seed must be null .* \[0, 4\)"):
+        run_experiment(Experiment(experiment_tag="bad", benchmark="fcnet-protein", method="RS",
+                                  seed=0, random_seed=1, blackbox_seed=4),
+                       tmp_path / "results", blackbox_store=store)

@@ -59,6 +59,9 @@ def test_a_bad_value_names_field_value_and_allowed_values() -> None:
         ({"method_args": {"ASHA": {"config_space": {"nope": 3}}}},
          "config field 'method_args.ASHA': benchmark 'synthetic': config_space override names "
          "['nope']"),
+        ({"blackbox_seed": 1},
+         "config field 'blackbox_seed': 1 is not a seed of benchmark 'synthetic', which has 1; "
+         "allowed: null (one drawn per trial) or 0..0"),
         ({"restrict_configurations": True},
          "config field 'methods': benchmark 'synthetic': restrict_configurations needs a "
          "tabulated blackbox"),
