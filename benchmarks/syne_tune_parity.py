@@ -12,7 +12,14 @@ PAUSE, STOP) is the same.
 Syne Tune's PASHA visits pairs of trials in the iteration order of Python sets of trial-id
 strings, which depends on ``PYTHONHASHSEED``: its own decisions differ between processes in some
 cases. Syne Tune therefore runs under several hash seeds; a case on which they disagree is
-*ambiguous* and agrees if hpo_core matches one of them. Prints the agreement per scheduler type
+*ambiguous* and agrees if hpo_core matches one of them.
+
+Then a small study run by hpo_core (RS, ASHA-PROM, PASHA x 2 seeds on the synthetic benchmark)
+is exported with ``hpo-core export-syne-tune`` and read with Syne Tune's own
+``load_experiment`` (``creation_date``, ``metric_names``, ``metric_mode``, ``best_config``,
+``plot``), ``get_metadata`` and ``load_experiments_df``.
+
+Prints the agreement per scheduler type
 (all cases, and the cases where Syne Tune is deterministic) and, for disagreeing cases, the
 first difference; the last line is ``syne_tune_decision_agreement=<fraction>``, the smallest
 agreement over the types on the cases where Syne Tune is deterministic. Exits non-zero if it
@@ -44,6 +51,7 @@ from simulator_throughput import (
 from hpo_core.schedulers.rungs import geometric_rung_levels
 
 DRIVER = BENCH_DIR / "_parity_driver.py"
+RESULTS_CHECK = BENCH_DIR / "_syne_tune_results_check.py"
 VERSION = "0.13.0"
 TYPES = ("stopping", "promotion", "pasha")
 REDUCTION_FACTORS = (2, 3, 4, 2.5, 3.3)
@@ -103,6 +111,30 @@ def first_difference(ours: list[Any], theirs: list[Any]) -> str | None:
     return None
 
 
+def check_results_files(st_python: Path) -> dict[str, Any]:
+    """A small hpo_core study, exported, read by Syne Tune's result tools."""
+    import subprocess
+
+    if subprocess.run([str(st_python), "-c", "import matplotlib"], env=syne_tune_env(),
+                      capture_output=True, check=False).returncode != 0:
+        subprocess.run([str(st_python), "-m", "pip", "install", "--quiet", "matplotlib<3.9",
+                        "numpy<1.24"],  # matplotlib must not lift Syne Tune's numpy pin
+                       env=syne_tune_env(), check=True, capture_output=True)
+    with tempfile.TemporaryDirectory(prefix="parity-results-") as tmp:
+        results, exported = Path(tmp) / "results", Path(tmp) / "syne-tune"
+        from hpo_core.cli import main as hpo_core_cli
+
+        for argv in (["run", "--experiment_tag", "parity", "--benchmark", "synthetic",
+                      "--method", "RS", "--method", "ASHA-PROM", "--method", "PASHA",
+                      "--num_seeds", "2", "--random_seed", "5", "--max_wallclock_time", "600",
+                      "--results_dir", str(results)],
+                     ["export-syne-tune", str(results / "parity"), str(exported)]):
+            if hpo_core_cli(argv) != 0:
+                raise MeasurementError(f"hpo-core {' '.join(argv)} failed")
+        return run_child(st_python, RESULTS_CHECK, ["--root", str(exported)],
+                         env=syne_tune_env())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=300, help="random cases (default 300)")
@@ -119,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             path = Path(tmp) / "cases.json"
             path.write_text(json.dumps(cases))
             common = ["--cases", str(path)]
+            files = check_results_files(st_python)
             ours = run_child(sys.executable, DRIVER, ["--library", "hpo_core", *common],
                              env=hpo_core_env())["traces"]
             runs = [
@@ -149,6 +182,13 @@ def main(argv: list[str] | None = None) -> int:
         flags, sure = agree[kind], agree_determined[kind]
         print(f"{kind:<10} {len(flags):>6} {sum(flags):>6} {sum(flags) / len(flags):>9.3f}   "
               f"{len(sure):>13} {sum(sure):>6} {sum(sure) / max(len(sure), 1):>9.3f}")
+    print(f"\nSyne Tune {VERSION} read {len(files['runs'])} exported runs: load_experiment "
+          f"(creation_date, metric_names, metric_mode, best_config, plot) on each, get_metadata "
+          f"found {files['num_metadata']}, load_experiments_df {files['df_rows']} rows of "
+          f"algorithms {files['df_algorithms']}")
+    for run in files["runs"][:2]:
+        print(f"  {run['tuner_name']}: {run['metric_names']} {run['metric_mode']}, "
+              f"best config {run['best_config']}")
     worst = min(sum(flags) / len(flags) for flags in agree_determined.values() if flags)
     print(f"syne_tune_decision_agreement={worst:.3f}")
     return 0

@@ -1,5 +1,5 @@
-"""Command line: ``hpo-core run | check | status | blackbox | aggregate | plot`` (also
-``python -m hpo_core``)."""
+"""Command line: ``hpo-core run | check | status | export-syne-tune | blackbox | aggregate |
+plot`` (also ``python -m hpo_core``)."""
 
 from __future__ import annotations
 
@@ -167,6 +167,11 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                        default=Path("workflow/schemas/config.schema.yaml"),
                        help="the workflow's config schema (default: %(default)s)")
 
+    export = sub.add_parser("export-syne-tune",
+                            help="lay results out as Syne Tune's benchmarking scripts do")
+    export.add_argument("results", type=Path, help="a results tree, e.g. results/<tag>")
+    export.add_argument("out", type=Path, help="where <tag>/<method>-<seed>/<tuner_name>/ go")
+
     status = sub.add_parser("status", help="progress of a study's runs (while it runs too)")
     status.add_argument("results", type=Path, help="the study's results, e.g. results/<tag>")
     status.add_argument("--watch", type=_positive_float, default=None, metavar="SECONDS",
@@ -301,6 +306,11 @@ def _dispatch(args: argparse.Namespace) -> None:
         from hpo_core.experiments.study import check_study_file
 
         print(check_study_file(args.study, args.schema))
+    elif args.command == "export-syne-tune":
+        from hpo_core.experiments.syne_tune_format import export_syne_tune
+
+        made = export_syne_tune(args.results, args.out)
+        print(f"exported {len(made)} runs to {args.out}")
     elif args.command == "status":
         from hpo_core.experiments.progress import format_status, read_status
 

@@ -523,7 +523,13 @@ def run_experiment(
     except BaseException as err:
         progress.write(tuner, "failed", error=f"{type(err).__name__}: {err}")
         raise
+    from hpo_core.experiments.syne_tune_format import st_status, syne_tune_metadata
+
     df = tuner.results.to_dataframe(metric=arguments.metric, mode=arguments.mode)
+    max_resource = arguments.config_space.get(arguments.max_resource_attr)
+    if not isinstance(max_resource, int):
+        max_resource = int(df[arguments.resource_attr].max()) if len(df) else 0
+    df["st_status"] = st_status(df["st_decision"], df[arguments.resource_attr], max_resource)
     for key, value in (("benchmark", experiment.benchmark), ("method", experiment.method),
                        ("seed", experiment.seed)):
         df[key] = value
@@ -572,6 +578,13 @@ def run_experiment(
         "versions": dict(package_versions()),
         "start_time": started.isoformat(),
         "end_time": datetime.now(UTC).isoformat(),
+        # What Syne Tune's result tools read (hpo_core's own keys above stay as they are).
+        **syne_tune_metadata(
+            tag=experiment.experiment_tag, method=experiment.method,
+            scheduler_name=type(scheduler).__name__, metric=arguments.metric,
+            mode=arguments.mode, config_space=arguments.config_space, created=started,
+            started=started,
+        ),
     }
     target = experiment.directory(results_dir)
     target.mkdir(parents=True, exist_ok=True)
