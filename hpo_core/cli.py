@@ -1,5 +1,5 @@
-"""Command line: ``hpo-core run | check | status | export-syne-tune | blackbox | aggregate |
-plot`` (also ``python -m hpo_core``)."""
+"""Command line: ``hpo-core run | check | status | export-syne-tune | import-syne-tune |
+blackbox | aggregate | plot`` (also ``python -m hpo_core``)."""
 
 from __future__ import annotations
 
@@ -172,6 +172,14 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     export.add_argument("results", type=Path, help="a results tree, e.g. results/<tag>")
     export.add_argument("out", type=Path, help="where <tag>/<method>-<seed>/<tuner_name>/ go")
 
+    imp = sub.add_parser("import-syne-tune",
+                         help="turn a Syne Tune 0.13 results tree into this layout")
+    imp.add_argument("root", type=Path, help="a Syne Tune results tree, e.g. ~/syne-tune/<tag>")
+    imp.add_argument("results", type=Path, help="results root (default layout: results)")
+    imp.add_argument("--suffix", default="", help="appended to method names, e.g. -ST")
+    imp.add_argument("--resource_attr", default=None,
+                     help="resource column (default: the benchmark's, else epoch)")
+
     status = sub.add_parser("status", help="progress of a study's runs (while it runs too)")
     status.add_argument("results", type=Path, help="the study's results, e.g. results/<tag>")
     status.add_argument("--watch", type=_positive_float, default=None, metavar="SECONDS",
@@ -311,6 +319,12 @@ def _dispatch(args: argparse.Namespace) -> None:
 
         made = export_syne_tune(args.results, args.out)
         print(f"exported {len(made)} runs to {args.out}")
+    elif args.command == "import-syne-tune":
+        from hpo_core.experiments.syne_tune_format import import_syne_tune
+
+        made = import_syne_tune(args.root, args.results, suffix=args.suffix,
+                                resource_attr=args.resource_attr)
+        print(f"imported {len(made)} runs into {args.results}")
     elif args.command == "status":
         from hpo_core.experiments.progress import format_status, read_status
 

@@ -120,3 +120,82 @@ def export_syne_tune(results: Path, out: Path) -> list[Path]:
     if not made:
         raise ValueError(f"no complete runs (metadata.json and results.csv.zip) under {results}")
     return made
+
+
+def import_syne_tune(
+    root: Path, results: Path, *, suffix: str = "", resource_attr: str | None = None
+) -> list[Path]:
+    """Turn the Syne Tune 0.13 runs under ``root`` (any folder holding ``metadata.json`` with
+    ``st_tuner_creation_timestamp`` and a ``results.csv.zip``) into hpo_core's layout,
+    ``results/<tag>/<benchmark>/<algorithm><suffix>/<seed>/``, so that ``hpo-core aggregate``
+    and ``plot`` compare them with hpo_core's runs. The best value so far is recomputed over
+    simulated time; Syne Tune's metadata is kept under ``syne_tune_metadata``.
+
+    Args:
+        root: A Syne Tune results tree (e.g. ``~/syne-tune/<tag>``).
+        results: Root of the hpo_core results layout.
+        suffix: Appended to the method name (e.g. ``"-ST"``), to tell the runs apart from
+            hpo_core's runs of the same method.
+        resource_attr: The resource column; default: the benchmark's (if it is a registered
+            benchmark) or ``epoch``.
+
+    Returns:
+        The run folders made (runs imported before are left as they are).
+
+    Raises:
+        ValueError: If a run lacks a key or column it needs (naming it), no run is found, or a
+            target holds another run (nothing is overwritten).
+    """
+    import pandas as pd
+
+    from hpo_core.experiments.benchmarks import BENCHMARKS
+
+    found, made = 0, []
+    for metadata_path in sorted(Path(root).rglob("metadata.json")):
+        meta = json.loads(metadata_path.read_text())
+        if not isinstance(meta, dict) or "st_tuner_creation_timestamp" not in meta:
+            continue
+        found += 1
+        run = metadata_path.parent
+        missing = [k for k in ("metric_names", "metric_mode", "algorithm", "seed") if k not in meta]
+        if missing:
+            raise ValueError(f"{metadata_path}: Syne Tune metadata lacks {missing}")
+        benchmark = str(meta.get("benchmark", "unknown"))
+        metric = meta["metric_names"][0]
+        mode = meta["metric_mode"]
+        mode = mode if isinstance(mode, str) else mode[0]
+        resource = resource_attr or (BENCHMARKS[benchmark].resource_attr
+                                     if benchmark in BENCHMARKS else "epoch")
+        df = pd.read_csv(run / "results.csv.zip")
+        for column in ("trial_id", "st_tuner_time", metric, resource):
+            if column not in df:
+                raise ValueError(f"{run / 'results.csv.zip'}: no column {column!r} (give "
+                                 "resource_attr if the resource has another name)")
+        df = df.sort_values("st_tuner_time", kind="stable").reset_index(drop=True)
+        df[f"best_{metric}"] = df[metric].cummin() if mode == "min" else df[metric].cummax()
+        if "st_decision" not in df:
+            df["st_decision"] = "CONTINUE"
+        tag = str(meta.get("tag") or run.parent.parent.name)
+        method = f"{meta['algorithm']}{suffix}"
+        target = Path(results) / tag / benchmark / method / str(meta["seed"])
+        if (target / "metadata.json").exists():
+            before = json.loads((target / "metadata.json").read_text())
+            if before.get("imported_from") == str(run):
+                continue  # imported before
+            raise ValueError(f"{target} holds another run; not overwritten")
+        if (target / "results.csv.zip").exists():
+            raise ValueError(f"{target} holds an incomplete run; not overwritten")
+        ours = {
+            "experiment_tag": tag, "benchmark": benchmark, "method": method,
+            "seed": meta["seed"], "metric": metric, "mode": mode, "resource_attr": resource,
+            "tuner_name": run.name, "imported_from": str(run), "syne_tune_metadata": meta,
+        }
+        target.mkdir(parents=True, exist_ok=True)
+        df.to_csv(target / "results.csv.zip", index=False)
+        # metadata.json last: the run looks complete only once both files are there
+        (target / "metadata.json").write_text(json.dumps(ours, indent=2, default=str))
+        made.append(target)
+    if not found:
+        raise ValueError(f"no Syne Tune runs (metadata.json with st_tuner_creation_timestamp) "
+                         f"under {root}")
+    return made

@@ -86,3 +86,48 @@ def test_export_lays_runs_out_as_syne_tune_and_never_overwrites(tmp_path: Path) 
     assert victim.read_bytes() == b"other"
     with pytest.raises(ValueError, match="no complete runs"):
         export_syne_tune(tmp_path / "nothing", tmp_path / "st2")
+
+
+def syne_tune_tree(tmp_path: Path) -> Path:
+    """A results tree with only what Syne Tune 0.13's benchmarking scripts write."""
+    results = tmp_path / "ours"
+    for seed in (0, 1):
+        run_experiment(Experiment(experiment_tag="old", benchmark="synthetic", method="ASHA",
+                                  seed=seed, random_seed=2, max_wallclock_time=120), results)
+    tree = tmp_path / "syne-tune"
+    for run in export_syne_tune(results / "old", tree):
+        meta = json.loads((run / "metadata.json").read_text())
+        kept = {k: meta[k] for k in (*SYNE_TUNE_KEYS, "seed", "benchmark")}
+        (run / "metadata.json").unlink()  # a link to our file: replace, not write through
+        (run / "metadata.json").write_text(json.dumps(kept))
+        df = pd.read_csv(run / "results.csv.zip")
+        keep = [c for c in df.columns if not c.startswith(("best_", "num_at_level"))
+                and c not in ("benchmark", "method", "seed")]
+        (run / "results.csv.zip").unlink()
+        df[keep].sample(frac=1.0, random_state=0).to_csv(run / "results.csv.zip", index=False)
+    return tree
+
+
+def test_import_turns_syne_tune_runs_into_runs_the_aggregate_reads(tmp_path: Path) -> None:
+    from hpo_core.experiments.analysis import load_runs
+    from hpo_core.experiments.syne_tune_format import import_syne_tune
+
+    tree = syne_tune_tree(tmp_path)
+    assert main(["import-syne-tune", str(tree), str(tmp_path / "results"), "--suffix=-ST"]) == 0
+    runs = sorted((tmp_path / "results" / "old" / "synthetic" / "ASHA-ST").iterdir())
+    assert [r.name for r in runs] == ["0", "1"]
+    table = load_runs(runs)
+    assert set(table["method"]) == {"ASHA-ST"} and set(table["seed"]) == {0, 1}
+    ours = load_runs(sorted((tmp_path / "ours" / "old" / "synthetic" / "ASHA").iterdir()))
+    # The recomputed best so far over time is the one hpo_core recorded.
+    for seed in (0, 1):
+        a = table[table["seed"] == seed].sort_values(["st_tuner_time", "trial_id"])
+        b = ours[ours["seed"] == seed].sort_values(["st_tuner_time", "trial_id"])
+        assert a["best"].iloc[-1] == b["best"].iloc[-1]
+        assert list(a["best"].cummin()) == list(a["best"])
+    assert import_syne_tune(tree, tmp_path / "results", suffix="-ST") == []  # already there
+    with pytest.raises(ValueError, match="holds another run; not overwritten"):
+        import_syne_tune(syne_tune_tree(tmp_path / "other"), tmp_path / "results", suffix="-ST")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no Syne Tune runs"):
+        import_syne_tune(tmp_path / "empty", tmp_path / "results2")
