@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -140,6 +141,27 @@ def blackbox_problem(path: Path) -> str | None:
     return None
 
 
+def outdated(path: Path) -> str | None:
+    """Why blackbox file ``path`` (``<store>/<family>/<dataset>.h5``) is outdated: built by
+    another version of its family's converter (e.g. another curve convention); None if not."""
+    import json
+
+    import h5py
+
+    family = path.parent.name
+    if family not in FAMILIES:
+        return None
+    current = str(getattr(converter(family), "VERSION", ""))
+    try:
+        with h5py.File(path, "r") as f:
+            built = str(json.loads(str(f.attrs["provenance"])).get("converter_version", ""))
+    except (OSError, KeyError, ValueError):
+        return None  # damaged, not outdated: blackbox_problem says so
+    if not built or built == current:  # not made by a converter, or by this one
+        return None
+    return f"built by converter version {built}; the converter is now version {current}"
+
+
 def rebuild_hint(path: Path, name: str | None = None) -> str:
     """The commands that rebuild blackbox file ``path``."""
     if name is None:
@@ -228,6 +250,10 @@ def load_blackbox(
 ) -> Blackbox:
     """The blackbox ``name``, building it on first use (cached in ``store`` after)."""
     path = blackbox_file(name, store)
+    if path.exists() and outdated(path) is not None:
+        note = set_aside_if_damaged(path)
+        if progress and note:
+            print(f"hpo_core: {note}; rebuilding it", file=sys.stderr)
     if not path.exists():
         build_blackbox(name, output=path, raw_dir=raw_dir, mirror_dirs=mirror_dirs,
                        progress=progress)
@@ -235,7 +261,8 @@ def load_blackbox(
 
 
 def set_aside_if_damaged(path: Path) -> str | None:
-    """Move a damaged blackbox file (and its checksum record) aside so that it is rebuilt.
+    """Move a damaged or outdated blackbox file (and its checksum record) aside so that it is
+    rebuilt (:func:`blackbox_problem`, :func:`outdated`).
 
     Nothing is deleted: the file is renamed to ``<file>.damaged-<UTC time>``.
 
@@ -247,7 +274,7 @@ def set_aside_if_damaged(path: Path) -> str | None:
 
     if not path.exists():
         return None
-    problem = blackbox_problem(path)
+    problem = blackbox_problem(path) or outdated(path)
     if problem is None:
         return None
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -256,4 +283,4 @@ def set_aside_if_damaged(path: Path) -> str | None:
     record = checksum_file(path)
     if record.exists():
         os.replace(record, record.with_name(f"{record.name}.damaged-{stamp}"))
-    return f"blackbox file {path} is damaged ({problem}); moved to {aside.name}"
+    return f"blackbox file {path} needs rebuilding ({problem}); moved to {aside.name}"

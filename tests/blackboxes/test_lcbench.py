@@ -100,7 +100,7 @@ def test_published_domains() -> None:
         "num_layers": sp.randint(1, 5),
         "max_units": sp.lograndint(64, 1024),
         "max_dropout": sp.uniform(0.0, 1.0),
-        "epochs": 52,
+        "epochs": 50,
     }
 
 
@@ -135,19 +135,21 @@ def test_every_dataset_converts_and_round_trips(
     assert table.provenance["converter_version"] == lc.VERSION
     assert table.provenance["openml_task_id"] == results["OpenML_task_id"].iloc[0]
 
+    assert table.provenance["curve_convention"] == lc.CURVE_CONVENTION
     last = table.objectives[:, 0, -1, :]
     if dataset == BLOOD:
-        assert table.fidelity_values.tolist() == list(range(1, 53))
+        assert table.fidelity_values.tolist() == list(range(1, 51))
         assert table.objective_names == list(CURVE_COLUMNS)
         assert table.elapsed_time_attr == "time"
-        # README: the final values equal the last curve point (max abs difference 4e-6).
+        # README: the final values equal the last published curve point (max abs difference
+        # 4e-6), the one dropped after epoch 50.
+        metrics = pd.read_parquet(raw_file(f"lcbench/{BLOOD}/metrics.parquet.gzip"))
+        point_51 = metrics.xs(51, level=1).sort_index()
         for objective, column in FINAL_COLUMNS.items():
-            final = results[column].to_numpy()
-            np.testing.assert_allclose(
-                last[:, table.objective_index(objective)], final, rtol=0, atol=1e-5
-            )
+            np.testing.assert_allclose(point_51[CURVE_COLUMNS[objective]].to_numpy(),
+                                       results[column].to_numpy(), rtol=0, atol=1e-5)
     else:
-        assert table.fidelity_values.tolist() == [52]
+        assert table.fidelity_values.tolist() == [50]
         assert table.objective_names == list(FINAL_COLUMNS)
         assert table.elapsed_time_attr is None
         np.testing.assert_array_equal(last, results[list(FINAL_COLUMNS.values())].to_numpy())
@@ -178,26 +180,29 @@ def test_blood_curves_round_trip_at_every_epoch(blood: tuple[TabularBlackbox, Pa
     table, _ = blood
     records = source_configs(pd.read_parquet(raw_file(f"lcbench/{BLOOD}/config.parquet.gzip")))
     metrics = pd.read_parquet(raw_file(f"lcbench/{BLOOD}/metrics.parquet.gzip"))
+    time = list(CURVE_COLUMNS).index("time")
     for trial in np.random.default_rng(1).choice(2000, size=30, replace=False).tolist():
-        curve = table.curve({**records[trial], "epochs": 52}).objectives
+        curve = table.curve({**records[trial], "epochs": 50}).objectives
         rows = metrics.loc[trial].sort_index()
         assert rows.index.tolist() == list(range(52))
-        np.testing.assert_array_equal(curve, rows[list(CURVE_COLUMNS.values())].to_numpy())
+        points = rows[list(CURVE_COLUMNS.values())].to_numpy()
+        expected = points[1:51].copy()  # Syne Tune's recipe: points 1..50 are epochs 1..50
+        expected[:, time] -= points[0, time]
+        np.testing.assert_array_equal(curve, expected)
 
 
 def test_blood_curve_facts_stated_in_the_notes(blood: tuple[TabularBlackbox, Path]) -> None:
     table, _ = blood
     elapsed = table.objectives[:, 0, :, table.objective_index("time")]
-    assert (np.diff(elapsed, axis=1) >= 0).all()
-    assert (elapsed[:, 0] < 0.01).all()  # point 0: evaluation before training
-    assert (np.diff(elapsed[:, 1:], axis=1) > 0).all()  # every later point trains
+    assert (elapsed[:, 0] > 0).all()  # epoch 1 costs time: the untrained point is gone
+    assert (np.diff(elapsed, axis=1) > 0).all()  # every epoch trains
     # final_train_cross_entropy matches Train/loss, not Train/train_cross_entropy
     results = pd.read_parquet(raw_file(f"lcbench/{BLOOD}/results.parquet.gzip"))
     cross_entropy = table.objectives[:, 0, -1, table.objective_index("train_cross_entropy")]
     assert np.abs(cross_entropy - results["final_train_cross_entropy"].to_numpy()).max() > 0.1
     notes = " ".join(table.provenance["notes"])
-    assert "first and last points" in notes
-    assert "point 0 (fidelity 1) is an evaluation before the first update" in notes
+    assert "point 0 is an evaluation before the first update" in notes
+    assert "both are dropped" in notes
 
 
 def test_blood_loads_in_under_a_second(blood: tuple[TabularBlackbox, Path]) -> None:
@@ -264,7 +269,7 @@ def write_original(path: Path, runs: dict[str, Any]) -> Path:
 
 def test_original_layout_converts(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
-    curves = {i: toy_curves(rng, 4) for i in TOY_CONFIGS}
+    curves = {i: toy_curves(rng, 6) for i in TOY_CONFIGS}
     runs = {i: original_run(c, curves[i]) for i, c in TOY_CONFIGS.items()}
     path = write_original(tmp_path / "data_2k_lw.json", runs)
 
@@ -272,7 +277,7 @@ def test_original_layout_converts(tmp_path: Path) -> None:
     table = TabularBlackbox.load(tmp_path / "toy.h5")
 
     assert len(table) == 3
-    assert table.fidelity_values.tolist() == [1, 2, 3, 4]
+    assert table.fidelity_values.tolist() == [1, 2, 3, 4]  # 6 points, first and last dropped
     assert table.config_space == lc.config_space(4)
     assert table.objective_names == list(CURVE_COLUMNS)
     assert (table.elapsed_time_attr, table.metric, table.mode) == ("time", "val_accuracy", "max")
@@ -283,16 +288,18 @@ def test_original_layout_converts(tmp_path: Path) -> None:
         assert config == {**{k: TOY_CONFIGS[config_id][k] for k in HYPERPARAMETERS}, "epochs": 4}
         assert isinstance(config["num_layers"], int) and isinstance(config["max_dropout"], float)
         sp.validate_config(table.config_space, config)
-        expected = np.array([curves[config_id][key] for key in CURVE_COLUMNS.values()]).T
+        points = np.array([curves[config_id][key] for key in CURVE_COLUMNS.values()]).T
+        expected = points[1:-1].copy()
+        expected[:, list(CURVE_COLUMNS).index("time")] -= points[0, -1]
         np.testing.assert_array_equal(table.curve(config).objectives, expected)
 
 
 def test_original_layout_with_52_points_gets_the_curve_notes(tmp_path: Path) -> None:
     runs = {"0": original_run(TOY_CONFIGS["0"], toy_curves(np.random.default_rng(2), 52))}
     table = lc.convert_original("toy", write_original(tmp_path / "d.json", runs))
-    assert table.fidelity_values.tolist() == list(range(1, 53))
-    assert table.config_space["epochs"] == 52
-    assert "first and last points" in " ".join(table.provenance["notes"])
+    assert table.fidelity_values.tolist() == list(range(1, 51))
+    assert table.config_space["epochs"] == 50
+    assert "both are dropped" in " ".join(table.provenance["notes"])
 
 
 def test_original_layout_errors(tmp_path: Path) -> None:
@@ -303,7 +310,7 @@ def test_original_layout_errors(tmp_path: Path) -> None:
         lc.convert_original("nope", path)
 
     short = json.loads(json.dumps(good))
-    short["2"]["log"]["time"] = short["2"]["log"]["time"][:3]
+    short["2"]["log"]["time"] = short["2"]["log"]["time"][:2]
     with pytest.raises(ValueError, match="config 2: every curve must have the same"):
         lc.convert_original("toy", write_original(tmp_path / "d.json", short))
 

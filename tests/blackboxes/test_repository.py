@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from hpo_core.blackboxes.repository import (
     checksum_file,
     declared_config_space,
     load_blackbox,
+    outdated,
     set_aside_if_damaged,
 )
 from hpo_core.blackboxes.tabular import TabularBlackbox
@@ -112,3 +114,26 @@ def test_a_damaged_file_is_named_with_the_command_that_rebuilds_it(
     (aside,) = path.parent.glob(f"{path.name}.damaged-*")
     assert aside.read_bytes() == (data[: len(data) // 2] if damage == "truncate" else data)
     assert set_aside_if_damaged(path) is None  # missing: nothing to do
+
+
+def test_a_file_of_another_converter_version_is_rebuilt_on_load(tmp_path: Path) -> None:
+    import h5py
+
+    from hpo_core.blackboxes.converters import yahpo
+
+    name = "yahpo_iaml_glmnet/1489"
+    store, mirror = tmp_path / "store", raw_mirror(name)
+    load_blackbox(name, store=store, raw_dir=tmp_path / "raw", mirror_dirs=[mirror],
+                  progress=False)
+    path = blackbox_file(name, store)
+    with h5py.File(path, "r+") as f:  # as an older converter would have written it
+        provenance = json.loads(str(f.attrs["provenance"]))
+        f.attrs["provenance"] = json.dumps({**provenance, "converter_version": "0.9"})
+    checksum_file(path).unlink()
+    assert outdated(path) == (f"built by converter version 0.9; the converter is now version "
+                              f"{yahpo.IAML_GLMNET.VERSION}")
+    again = load_blackbox(name, store=store, raw_dir=tmp_path / "raw", mirror_dirs=[mirror],
+                          progress=False)
+    assert again.provenance["converter_version"] == yahpo.IAML_GLMNET.VERSION
+    assert outdated(path) is None
+    assert len(list(path.parent.glob("1489.h5.damaged-*"))) == 1  # the old file, kept

@@ -402,7 +402,7 @@ def test_a_damaged_blackbox_is_set_aside_and_rebuilt_by_the_workflow(tmp_path: P
     assert out.returncode == 0, out.stderr
     assert file_hashes(project / "results/tiny/yahpo-iaml_glmnet-1489/RS/0") == finished
     assert (project / "results/tiny/yahpo-iaml_glmnet-1489/RS/1/metadata.json").exists()
-    assert "blackbox file blackboxes/yahpo_iaml_glmnet/1489.h5 is damaged" in out.stderr
+    assert "blackbox file blackboxes/yahpo_iaml_glmnet/1489.h5 needs rebuilding" in out.stderr
     assert path.read_bytes() == good  # rebuilt, byte for byte
     (aside,) = path.parent.glob("1489.h5.damaged-*")
     assert aside.stat().st_size == len(good) // 3

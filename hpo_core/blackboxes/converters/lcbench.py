@@ -18,18 +18,18 @@ Config space (LCBench's published domains; all 2,000 tabulated configurations li
     num_layers     randint(1, 5)            observed 1..4
     max_units      lograndint(64, 1024)
     max_dropout    uniform(0.0, 1.0)
-    epochs         52 (constant: the largest fidelity, for ``max_resource_attr``)
+    epochs         50 (constant: the largest fidelity, for ``max_resource_attr``)
 
 The other configuration entries of LCBench (optimizer, scheduler, activation, ...) have one value
-each and are left out.
+each and are left out. ``num_layers`` goes up to 5 as LCBench (and Syne Tune) publish it,
+although the table only holds 1..4: a sampled 5 is always answered by the 1-NN surrogate.
 
-Fidelity ``epoch``: curve point ``k`` (0-based, as logged) is fidelity ``k + 1``, so curves have
-fidelities ``1..52``. As the curves of blood-transfusion-service-center show, point 0 is an
-evaluation before the first update (learning rate 0, elapsed time about 0 s); points 1..51 each
-follow about one epoch of training, although the budget was 50 epochs; ``final_*`` equals point
-51, i.e. fidelity 52. The first and last points are known to be problematic (YAHPO Gym's authors
-remove them); they are kept, and the fact is recorded in ``provenance["notes"]``. Datasets
-without curves have the single fidelity 52 and their ``final_*`` values.
+Fidelity ``epoch``, as Syne Tune 0.13's LCBench recipe has it: the published curves have 52
+points; point 0 is an evaluation before the first update (learning rate 0, elapsed time about
+0 s) and the last point repeats training beyond the 50-epoch budget, so both are dropped and
+points 1..50 become epochs 1..50; the elapsed times are counted from point 0 (its time is
+subtracted). Datasets without curves have the single fidelity 50 and their ``final_*`` values.
+The convention is recorded in ``provenance["curve_convention"]``.
 
 Objectives:
 
@@ -72,8 +72,10 @@ from hpo_core.blackboxes.safe_pickle import sha256_of
 from hpo_core.blackboxes.tabular import TabularBlackbox
 
 __all__ = [
+    "CURVE_CONVENTION",
     "CURVE_DATASETS",
     "FAMILY",
+    "MAX_EPOCHS",
     "NUM_CURVE_POINTS",
     "VERSION",
     "config_space",
@@ -84,10 +86,17 @@ __all__ = [
 ]
 
 FAMILY = "lcbench"
-VERSION = "1.0"
+VERSION = "2.0"
 
-#: Points per published curve; fidelities are ``1..NUM_CURVE_POINTS``.
+#: Points per published curve (point 0 before training; epochs 1..50 are points 1..50).
 NUM_CURVE_POINTS = 52
+#: The largest fidelity: the training budget in epochs.
+MAX_EPOCHS = 50
+#: How curve points become fidelities (see the module docstring).
+CURVE_CONVENTION = (
+    "syne-tune-0.13: the first point (before training) and the last are dropped, points 1..50 "
+    "are epochs 1..50, elapsed times count from point 0"
+)
 
 _DATASETS = (
     "APSFailure",
@@ -170,14 +179,10 @@ _ORIGINAL_SOURCE = {
 }
 
 _CURVE_NOTES = (
-    "Fidelity k is curve point k - 1 as logged. As observed on the curves of "
-    "blood-transfusion-service-center: point 0 (fidelity 1) is an evaluation before the first "
-    "update (Train/lr 0, time about 0 s); points 1..51 (fidelities 2..52) each follow about one "
-    "epoch of training although the budget was 50 epochs; final_* values equal point 51 "
-    "(fidelity 52).",
-    "The first and last points of the LCBench curves are known to be problematic (the YAHPO Gym "
-    "authors remove them before fitting their surrogate); they are kept here unchanged.",
-    "time is the cumulative wall-clock time in seconds since the start of training.",
+    "Epoch k is curve point k as logged (k = 1..50), as in Syne Tune 0.13's LCBench recipe: "
+    "point 0 is an evaluation before the first update (Train/lr 0, time about 0 s) and point "
+    "51 lies beyond the 50-epoch budget (final_* values equal it); both are dropped.",
+    "time is the cumulative wall-clock time in seconds since point 0 (its time subtracted).",
 )
 _COMMON_NOTES = (
     "Accuracies are percentages (0..100), balanced accuracies fractions (0..1), as published.",
@@ -189,7 +194,8 @@ _COMMON_NOTES = (
 )
 _FINAL_ONLY_NOTES = (
     "Final values only: the LCBenchLite copy has no per-epoch curves for this dataset. The "
-    "single fidelity 52 is the curve point that final_* equals on the datasets with curves.",
+    "single fidelity is the 50-epoch budget (final_* equal the last logged curve point, which "
+    "the datasets with curves drop).",
     "results.parquet.gzip has no time or runtime column (nor train_cross_entropy): this "
     "blackbox has no elapsed-time objective (elapsed_time_attr None), so the simulator backend "
     "cannot replay it.",
@@ -217,7 +223,7 @@ def inputs(dataset: str) -> list[str]:
     return [f"{FAMILY}/{dataset}/{name}.parquet.gzip" for name in names]
 
 
-def config_space(num_epochs: int = NUM_CURVE_POINTS) -> dict[str, Any]:
+def config_space(num_epochs: int = MAX_EPOCHS) -> dict[str, Any]:
     """LCBench's config space, with the constant ``epochs`` (largest fidelity)."""
     return {
         "batch_size": sp.lograndint(16, 512),
@@ -300,9 +306,10 @@ def convert(dataset: str, files: Mapping[str, str | Path]) -> TabularBlackbox:
     """Blackbox of ``dataset`` from the LCBenchLite parquet files.
 
     Rows follow the ``trial`` index of ``config.parquet.gzip`` (0..1999); results and curves are
-    joined on ``trial``. Datasets in :data:`CURVE_DATASETS` get fidelities ``1..52`` from
-    ``metrics.parquet.gzip`` (index ``(trial, epoch)``, epochs ``0..51``) and all objectives of
-    the module docstring; the others get the single fidelity 52 from the ``final_*`` columns.
+    joined on ``trial``. Datasets in :data:`CURVE_DATASETS` get epochs ``1..50`` from
+    ``metrics.parquet.gzip`` (index ``(trial, epoch)``, points ``0..51``; see the module
+    docstring) and all objectives of the module docstring; the others get the single fidelity
+    50 from the ``final_*`` columns.
 
     Args:
         dataset: One of :func:`datasets`.
@@ -340,15 +347,17 @@ def convert(dataset: str, files: Mapping[str, str | Path]) -> TabularBlackbox:
     if dataset in CURVE_DATASETS:
         metrics_path = Path(files[paths[2]])
         names = [name for name, _, _ in _OBJECTIVES]
-        objectives = _read_curves(metrics_path, trials, [key for _, key, _ in _OBJECTIVES])
-        fidelity_values = np.arange(1, NUM_CURVE_POINTS + 1)
+        objectives = _epochs_of_points(
+            _read_curves(metrics_path, trials, [key for _, key, _ in _OBJECTIVES]), names
+        )
+        fidelity_values = np.arange(1, MAX_EPOCHS + 1)
         notes = [*_CURVE_NOTES, *_COMMON_NOTES]
     else:
         finals = [(name, column) for name, _, column in _OBJECTIVES if column is not None]
         names = [name for name, _ in finals]
         values = results[[column for _, column in finals]].to_numpy(dtype=np.float64)
         objectives = values.reshape(len(trials), 1, 1, len(finals))
-        fidelity_values = np.array([NUM_CURVE_POINTS])
+        fidelity_values = np.array([MAX_EPOCHS])
         notes = [*_FINAL_ONLY_NOTES, *_COMMON_NOTES]
 
     provenance = {
@@ -358,11 +367,21 @@ def convert(dataset: str, files: Mapping[str, str | Path]) -> TabularBlackbox:
         "input_sha256": {p: sha256_of(files[p]) for p in paths},
         **_converter_provenance(),
         "dataset": dataset,
+        "curve_convention": CURVE_CONVENTION,
         "openml_task_id": task_ids[0] if len(task_ids) == 1 else task_ids,
         "observed_ranges": _observed_ranges(columns),
         "notes": notes,
     }
     return _blackbox(dataset, columns, objectives, names, fidelity_values, provenance)
+
+
+def _epochs_of_points(points: np.ndarray, names: list[str]) -> np.ndarray:
+    """Curves of ``(configs, seeds, points, objectives)`` as epochs: the first and last points
+    dropped, ``time`` counted from the first point."""
+    epochs = points[:, :, 1:-1].copy()
+    time = names.index("time")
+    epochs[..., time] -= points[:, :, :1, time]
+    return epochs
 
 
 def _read_curves(path: Path, trials: np.ndarray, keys: list[str]) -> np.ndarray:
@@ -401,8 +420,9 @@ def convert_original(dataset: str, data_2k_json: Path) -> TabularBlackbox:
       integral floats). Other entries (constants of LCBench) are ignored.
     * ``log``: the log keys of the objective table in the module docstring (``Train/...`` and
       ``time``), each a list with one number per curve point; all lists of all configs must have
-      the same length ``L`` (52 in the published data), giving fidelities ``1..L``. Other keys
-      (``epoch``, ``Train/lr``, gradient statistics) are ignored.
+      the same length ``L`` (52 in the published data, at least 3), giving epochs
+      ``1..L - 2`` as :func:`convert` does (first and last point dropped, time counted from the
+      first). Other keys (``epoch``, ``Train/lr``, gradient statistics) are ignored.
     * ``results`` is not read (in the LCBenchLite copy its ``final_*`` values equal the last
       curve point).
 
@@ -447,20 +467,22 @@ def convert_original(dataset: str, data_2k_json: Path) -> TabularBlackbox:
         lengths = {len(values) for values in curve}
         if length is None:
             length = len(curve[0])
-        if lengths != {length} or length < 1:
+        if lengths != {length} or length < 3:
             raise ValueError(
                 f"{path}: dataset {dataset!r}, config {config_id}: every curve must have the "
-                f"same positive length ({length} for the first config), got {sorted(lengths)}"
+                f"same length of at least 3 points ({length} for the first config), got "
+                f"{sorted(lengths)}"
             )
         curves.append(curve)
     assert length is not None
     # (configs, objectives, points) -> (configs, 1 seed, points, objectives)
-    objectives = np.asarray(curves, dtype=np.float64).transpose(0, 2, 1)[:, None]
-    columns = _columns(config_space(length), table)
-    fidelity_values = np.arange(1, length + 1)
+    points = np.asarray(curves, dtype=np.float64).transpose(0, 2, 1)[:, None]
+    objectives = _epochs_of_points(points, names)
+    columns = _columns(config_space(length - 2), table)
+    fidelity_values = np.arange(1, length - 1)
     notes = [*_CURVE_NOTES, *_COMMON_NOTES] if length == NUM_CURVE_POINTS else [
-        f"Curves of {length} points (the published data has {NUM_CURVE_POINTS}); fidelity k is "
-        "curve point k - 1.",
+        f"Curves of {length} points (the published data has {NUM_CURVE_POINTS}); epoch k is "
+        "curve point k, the first and last points dropped.",
         *_COMMON_NOTES,
     ]
     provenance = {
@@ -470,6 +492,7 @@ def convert_original(dataset: str, data_2k_json: Path) -> TabularBlackbox:
         "input_sha256": {path.name: sha256_of(path)},
         **_converter_provenance("convert_original"),
         "dataset": dataset,
+        "curve_convention": CURVE_CONVENTION,
         "observed_ranges": _observed_ranges(columns),
         "notes": notes,
     }
