@@ -139,7 +139,10 @@ def run_ours(args: list[str], *, timeout: float = 7200.0) -> dict[str, Any]:
 def export_table() -> tuple[Path, str]:
     """The exported table (written once) and the sha256 of the data it was made from."""
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    table = CACHE_DIR / f"{BENCHMARK}.npz"
+    from hpo_core.blackboxes.converters.lcbench import VERSION
+
+    # keyed by the converter version: a new curve convention is a new table
+    table = CACHE_DIR / f"{BENCHMARK}-converter-{VERSION}.npz"
     if not table.exists():
         with tempfile.TemporaryDirectory(dir=CACHE_DIR) as tmp:
             partial = Path(tmp) / table.name

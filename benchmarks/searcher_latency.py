@@ -8,7 +8,7 @@ What is measured
        the same inputs, drawn from the real LCBench blood-transfusion table by
        ``_hpo_core_gp_runner.py observations``: for ``BO``, final ``val_accuracy`` values of
        distinct random rows; for the multi-fidelity methods (``MOBSTER`` …), values at rung
-       levels 1, 3, 9, 27, 52 of random rows, each row reaching the next level with
+       levels 1, 3, 9, 27, 50 of random rows, each row reaching the next level with
        probability 1/3 (what stopping-type ASHA leaves), counted per (config, level). The three
        pending configs are further table rows, registered as the scheduler's
        ``points_to_evaluate`` and suggested before the observations are given. Each repeat
