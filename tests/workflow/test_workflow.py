@@ -466,3 +466,22 @@ def test_study_config_validates(tmp_path: Path, study: str) -> None:
         (project / "results" / config["experiment_tag"] / "study.yaml").read_text()
     )
     assert persisted["random_seed"] == config.get("random_seed", persisted["random_seed"])
+
+
+def test_a_benchmark_is_plotted_as_soon_as_its_seeds_are_done(tmp_path: Path) -> None:
+    study = {**TINY, "benchmarks": ["synthetic", "yahpo-iaml_glmnet-1489"],
+             "max_wallclock_time": 60}
+    project = make_project(tmp_path, study)
+    out = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1"], cwd=project,
+                         capture_output=True, text=True, timeout=600, env=ENV)
+    assert out.returncode == 0, out.stderr
+    log = out.stdout + out.stderr
+    # Jobs in the order they ran (one core: one at a time), with their benchmark.
+    jobs = [(rule, re.search(r"benchmark=([\w.-]+)", body).group(1))  # type: ignore[union-attr]
+            for rule, body in zip(*[iter(re.split(r"^\s*(?:local)?rule (\w+):$", log,
+                                                   flags=re.M)[1:])] * 2, strict=True)
+            if rule in ("run_cheap", "run_expensive", "aggregate", "plot")]
+    for benchmark in study["benchmarks"]:
+        last_run = max(i for i, (rule, b) in enumerate(jobs)
+                       if b == benchmark and rule.startswith("run"))
+        assert jobs[last_run + 1:last_run + 3] == [("aggregate", benchmark), ("plot", benchmark)]
