@@ -22,6 +22,16 @@ from typing import Any
 import numpy as np
 
 
+def scheduler_kwargs(case: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments both libraries' ``HyperbandScheduler`` take for a case."""
+    return {
+        "metric": "y", "mode": case["mode"], "resource_attr": "epoch", "type": case["type"],
+        "max_t": case["max_t"], "grace_period": case["grace_period"],
+        "reduction_factor": case["reduction_factor"], "brackets": case["brackets"],
+        "rung_system_per_bracket": case["rung_system_per_bracket"], "random_seed": case["seed"],
+    }
+
+
 class HpoCore:
     """hpo_core's :class:`HyperbandScheduler`, its bracket draw replaced by the case's."""
 
@@ -31,12 +41,7 @@ class HpoCore:
         from hpo_core.trial import Trial, TrialResult
 
         self._trial, self._result = Trial, TrialResult
-        self.s = HyperbandScheduler(
-            {"x": sp.uniform(0.0, 1.0)}, metric="y", mode=case["mode"], resource_attr="epoch",
-            type=case["type"], max_t=case["max_t"], grace_period=case["grace_period"],
-            reduction_factor=case["reduction_factor"], brackets=case["brackets"],
-            rung_system_per_bracket=case["rung_system_per_bracket"], random_seed=case["seed"],
-        )
+        self.s = HyperbandScheduler({"x": sp.uniform(0.0, 1.0)}, **scheduler_kwargs(case))
         self.next_bracket = 0
         self.s._draw_bracket = lambda: self.next_bracket  # type: ignore[method-assign]
         self.trials: dict[int, Any] = {}
@@ -69,13 +74,8 @@ class SyneTune:
 
         logging.disable(logging.WARNING)
         self._trial, self._now = Trial, datetime.now
-        self.s = HyperbandScheduler(
-            {"x": uniform(0.0, 1.0)}, metric="y", mode=case["mode"], resource_attr="epoch",
-            type=case["type"], max_t=case["max_t"], grace_period=case["grace_period"],
-            reduction_factor=case["reduction_factor"], brackets=case["brackets"],
-            rung_system_per_bracket=case["rung_system_per_bracket"], searcher="random",
-            random_seed=case["seed"],
-        )
+        self.s = HyperbandScheduler({"x": uniform(0.0, 1.0)}, searcher="random",
+                                    **scheduler_kwargs(case))
         self.next_bracket = 0
         self.s.terminator._sample_bracket = lambda: self.next_bracket
         self.trials: dict[int, Any] = {}

@@ -187,8 +187,10 @@ def main(argv: list[str] | None = None) -> int:
           f"found {files['num_metadata']}, load_experiments_df {files['df_rows']} rows of "
           f"algorithms {files['df_algorithms']}")
     for run in files["runs"][:2]:
+        config = {k.removeprefix("config_"): v for k, v in run["best_config"].items()
+                  if k.startswith("config_")}
         print(f"  {run['tuner_name']}: {run['metric_names']} {run['metric_mode']}, "
-              f"best config {run['best_config']}")
+              f"best config {config}")
     worst = min(sum(flags) / len(flags) for flags in agree_determined.values() if flags)
     print(f"syne_tune_decision_agreement={worst:.3f}")
     return 0
