@@ -299,6 +299,8 @@ def test_study_runs_on_slurm_with_the_seeds_of_a_cheap_method_in_one_job(
         ({"expensive_methods": ["BO"]},
          ["config field 'expensive_methods': not a method of the study: 'BO'",
           "['ASHA', 'RS']"]),
+        ({"blackbox_mirror": "/nonexistent/mirror"},
+         ["config field 'blackbox_mirror'", "/nonexistent/mirror"]),
         ({"method_argz": {}},
          ["unknown config key 'method_argz' of the study (did you mean 'method_args'?)"]),
         ({"method_args": {"ASHA": {"scheduler_kwargs": {"grace_periodd": 3}}}},

@@ -25,10 +25,12 @@ def _check_config():
     try:
         check_schema(config, SCHEMA)
         validate(config, schema="../schemas/config.schema.yaml")  # fills in the defaults
-        mirror = config.get("blackbox_mirror") or None
+        try:
+            mirrors = default_mirror_dirs(config.get("blackbox_mirror") or None)
+        except ValueError as err:
+            raise StudyError(f"config field 'blackbox_mirror': {err}") from None
         notes = check_study(config, blackbox_store=Path(config["blackbox_store"]),
-                            raw_dir=Path(config["raw_dir"]),
-                            mirror_dirs=default_mirror_dirs(mirror))
+                            raw_dir=Path(config["raw_dir"]), mirror_dirs=mirrors)
     except StudyError as err:
         raise WorkflowError(f"invalid study: {err}") from None
     for note in notes:
