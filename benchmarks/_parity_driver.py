@@ -23,7 +23,10 @@ import numpy as np
 
 
 def scheduler_kwargs(case: dict[str, Any]) -> dict[str, Any]:
-    """The keyword arguments both libraries' ``HyperbandScheduler`` take for a case."""
+    """The keyword arguments both libraries' schedulers take for a case (``type="fifo"``: their
+    ``FIFOScheduler``, otherwise their ``HyperbandScheduler``)."""
+    if case["type"] == "fifo":
+        return {"metric": "y", "mode": case["mode"], "random_seed": case["seed"]}
     return {
         "metric": "y", "mode": case["mode"], "resource_attr": "epoch", "type": case["type"],
         "max_t": case["max_t"], "grace_period": case["grace_period"],
@@ -37,11 +40,12 @@ class HpoCore:
 
     def __init__(self, case: dict[str, Any]) -> None:
         from hpo_core import space as sp
-        from hpo_core.schedulers import HyperbandScheduler
+        from hpo_core.schedulers import FIFOScheduler, HyperbandScheduler
         from hpo_core.trial import Trial, TrialResult
 
         self._trial, self._result = Trial, TrialResult
-        self.s = HyperbandScheduler({"x": sp.uniform(0.0, 1.0)}, **scheduler_kwargs(case))
+        kind = FIFOScheduler if case["type"] == "fifo" else HyperbandScheduler
+        self.s = kind({"x": sp.uniform(0.0, 1.0)}, **scheduler_kwargs(case))
         self.next_bracket = 0
         self.s._draw_bracket = lambda: self.next_bracket  # type: ignore[method-assign]
         self.trials: dict[int, Any] = {}
@@ -70,14 +74,15 @@ class SyneTune:
 
         from syne_tune.backend.trial_status import Trial
         from syne_tune.config_space import uniform
-        from syne_tune.optimizer.schedulers import HyperbandScheduler
+        from syne_tune.optimizer.schedulers import FIFOScheduler, HyperbandScheduler
 
         logging.disable(logging.WARNING)
         self._trial, self._now = Trial, datetime.now
-        self.s = HyperbandScheduler({"x": uniform(0.0, 1.0)}, searcher="random",
-                                    **scheduler_kwargs(case))
+        kind = FIFOScheduler if case["type"] == "fifo" else HyperbandScheduler
+        self.s = kind({"x": uniform(0.0, 1.0)}, searcher="random", **scheduler_kwargs(case))
         self.next_bracket = 0
-        self.s.terminator._sample_bracket = lambda: self.next_bracket
+        if case["type"] != "fifo":
+            self.s.terminator._sample_bracket = lambda: self.next_bracket
         self.trials: dict[int, Any] = {}
 
     def suggest(self, trial_id: int, bracket: int) -> tuple[str, int | None]:

@@ -3,7 +3,7 @@
 Hundreds of random cases (type, mode, max_t, grace_period, reduction_factor including
 non-integer ones and max_t not a power of it, brackets, shared or per-bracket rung systems,
 workers, metric values with and without ties) plus hand-made edge cases are fed to hpo_core's
-``HyperbandScheduler`` and to Syne Tune 0.13.0's (installed by this script in
+``FIFOScheduler`` and ``HyperbandScheduler`` and to Syne Tune 0.13.0's (installed by this script in
 ``benchmarks/.venvs/syne-tune-0.13.0``), through the same driver (``_parity_driver.py``): the
 same suggest / report events, the same metric values, the same bracket at every suggest. A case
 agrees if every suggestion (new trial or which trial to resume) and every decision (CONTINUE,
@@ -53,7 +53,7 @@ from hpo_core.schedulers.rungs import geometric_rung_levels
 DRIVER = BENCH_DIR / "_parity_driver.py"
 RESULTS_CHECK = BENCH_DIR / "_syne_tune_results_check.py"
 VERSION = "0.13.0"
-TYPES = ("stopping", "promotion", "pasha")
+TYPES = ("fifo", "stopping", "promotion", "pasha")
 REDUCTION_FACTORS = (2, 3, 4, 2.5, 3.3)
 #: PYTHONHASHSEED values Syne Tune runs under (see the module docstring).
 HASH_SEEDS = ("0", "1", "2", "3", "4", "5", "6", "7")
@@ -90,7 +90,9 @@ def random_cases(num: int, results: int, seed: int) -> list[dict[str, Any]]:
         if kind == "pasha" and len(levels) < 2:
             max_t, grace = 27, 1
             levels = geometric_rung_levels(grace_period=1, reduction_factor=factor, max_t=27)
-        brackets = 1 if kind == "pasha" else int(rng.integers(1, min(6, len(levels) + 1) + 1))
+        brackets = 1 if kind in ("pasha", "fifo") else int(
+            rng.integers(1, min(6, len(levels) + 1) + 1)
+        )
         cases.append({
             "type": kind, "mode": str(rng.choice(["min", "max"])), "max_t": max_t,
             "grace_period": grace, "reduction_factor": factor, "brackets": brackets,
