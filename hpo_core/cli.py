@@ -138,6 +138,9 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     run.add_argument("--blackbox_seed", type=_non_negative, default=None,
                      help="blackbox seed (training repetition) every trial replays; default: "
                           "one drawn per trial from the run's generator")
+    run.add_argument("--charge_decision_time", type=int, choices=(0, 1), default=0,
+                     help="1: add each scheduler decision's real compute time to the simulated "
+                          "clock, as Syne Tune does (not reproducible; default 0)")
     run.add_argument("--fcnet_ordinal", choices=FCNET_ORDINAL, default="nn-log",
                      help="domain of fcnet's hp_init_lr (default nn-log)")
     run.add_argument("--results_dir", type=Path, default=Path("results"),
@@ -258,6 +261,7 @@ def _experiments(
             use_long_tuner_name_prefix=bool(args.use_long_tuner_name_prefix),
             method_args=args.method_args.get(method, {}),
             blackbox_seed=args.blackbox_seed,
+            charge_decision_time=bool(args.charge_decision_time),
         )
         for benchmark in benchmarks
         for method in methods

@@ -227,6 +227,7 @@ def check_study(
                 max_size_data_for_model=config.get("max_size_data_for_model"),
                 method_args=config["method_args"].get(method, {}),
                 blackbox_seed=config.get("blackbox_seed"),
+                charge_decision_time=bool(config.get("charge_decision_time")),
             )
             if space is None:
                 notes.append(f"benchmark {name!r}: config space not at hand yet; method "

@@ -365,3 +365,18 @@ def test_check_experiments_skips_or_raises() -> None:
     with pytest.raises(ValueError, match="nothing to run"):
         check_experiments([e for e in experiments if e.benchmark == "fcnet-protein"
                            and e.method == "ASHA"], skip_misfits=True)
+
+
+def test_decision_time_is_charged_to_the_simulated_clock_only_when_asked(tmp_path: Path) -> None:
+    frames, metas = {}, {}
+    for charge in (False, True):
+        experiment = Experiment(experiment_tag=f"charge{int(charge)}", benchmark="synthetic",
+                                method="RS", seed=0, random_seed=4, max_wallclock_time=600,
+                                charge_decision_time=charge)
+        run = run_experiment(experiment, tmp_path)
+        frames[charge] = pd.read_csv(run / "results.csv.zip")
+        metas[charge] = json.loads((run / "metadata.json").read_text())
+    assert [metas[c]["charge_decision_time"] for c in (False, True)] == [False, True]
+    first = frames[False].iloc[0], frames[True].iloc[0]
+    assert first[0]["trial_id"] == first[1]["trial_id"]  # the same trial reports first
+    assert first[1]["st_tuner_time"] > first[0]["st_tuner_time"]  # its decision took time

@@ -21,7 +21,8 @@ def _optional_args(wildcards):
         if config[key] is not None:
             args += [f"--{key}", config[key]]
     # Flags at their default are left out, so adding a key to a study reruns nothing.
-    for key in ("restrict_configurations", "scale_max_wallclock_time", "verbose"):
+    for key in ("restrict_configurations", "scale_max_wallclock_time", "verbose",
+                "charge_decision_time"):
         if config[key]:
             args += [f"--{key}", 1]
     if not config["use_long_tuner_name_prefix"]:
