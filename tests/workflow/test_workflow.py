@@ -144,14 +144,20 @@ def test_killed_run_completes_with_rerun_incomplete(tmp_path: Path) -> None:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     logs = results / "logs" / "run" / "synthetic" / "ASHA"
+    incomplete = project / ".snakemake" / "incomplete"
+
+    def job_running() -> bool:  # its log started and Snakemake marked its outputs incomplete
+        return (logs.exists() and any(logs.iterdir()) and incomplete.exists()
+                and any(incomplete.iterdir()))
+
     deadline = time.monotonic() + 60
-    while not (logs.exists() and any(logs.iterdir())) and time.monotonic() < deadline:
+    while not job_running() and time.monotonic() < deadline:
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)  # Snakemake and its job, like a lost node
     proc.wait()
     started = next(logs.iterdir()).stem
     assert not (results / "synthetic" / "ASHA" / started / "metadata.json").exists()
-    assert any((project / ".snakemake" / "incomplete").iterdir())  # marked as incomplete
+    assert any(incomplete.iterdir())  # still marked as incomplete
 
     assert snakemake(project, "--unlock").returncode == 0  # the killed run's lock
     rerun = snakemake(project, "--rerun-incomplete", aggregate)
