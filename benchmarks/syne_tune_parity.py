@@ -17,7 +17,9 @@ cases. Syne Tune therefore runs under several hash seeds; a case on which they d
 Then a small study run by hpo_core (RS, ASHA-PROM, PASHA x 2 seeds on the synthetic benchmark)
 is exported with ``hpo-core export-syne-tune`` and read with Syne Tune's own
 ``load_experiment`` (``creation_date``, ``metric_names``, ``metric_mode``, ``best_config``,
-``plot``), ``get_metadata`` and ``load_experiments_df``.
+``plot``), ``get_metadata``, ``load_experiments_df`` and ``ComparativeResults`` (plotted); and
+a small study Syne Tune runs itself is imported with ``import-syne-tune``, aggregated and
+plotted by hpo_core.
 
 Prints the agreement per scheduler type
 (all cases, and the cases where Syne Tune is deterministic) and, for disagreeing cases, the
@@ -133,8 +135,20 @@ def check_results_files(st_python: Path) -> dict[str, Any]:
                      ["export-syne-tune", str(results / "parity"), str(exported)]):
             if hpo_core_cli(argv) != 0:
                 raise MeasurementError(f"hpo-core {' '.join(argv)} failed")
-        return run_child(st_python, RESULTS_CHECK, ["--root", str(exported)],
-                         env=syne_tune_env())
+        written = Path(tmp) / "written"
+        checked = run_child(st_python, RESULTS_CHECK,
+                            ["--root", str(exported), "--write", str(written)],
+                            env=syne_tune_env())
+        # The reverse: a study Syne Tune wrote itself, imported and aggregated by hpo_core.
+        from hpo_core.experiments.analysis import load_runs, plot_benchmark
+        from hpo_core.experiments.syne_tune_format import import_syne_tune
+
+        runs = import_syne_tune(written, Path(tmp) / "imported", suffix="-ST")
+        table = load_runs(runs)
+        plot_benchmark(table, Path(tmp) / "imported-best-so-far.png", title="imported")
+        checked["imported"] = {"runs": len(runs), "rows": len(table),
+                               "methods": sorted(set(table["method"]))}
+        return checked
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,6 +202,10 @@ def main(argv: list[str] | None = None) -> int:
           f"(creation_date, metric_names, metric_mode, best_config, plot) on each, get_metadata "
           f"found {files['num_metadata']}, load_experiments_df {files['df_rows']} rows of "
           f"algorithms {files['df_algorithms']}")
+    print(f"  ComparativeResults plotted {len(files['comparative_plots'])} benchmark(s); "
+          f"a study Syne Tune wrote itself: {files['imported']['runs']} runs imported, "
+          f"{files['imported']['rows']} rows aggregated and plotted as "
+          f"{files['imported']['methods']}")
     for run in files["runs"][:2]:
         config = {k.removeprefix("config_"): v for k, v in run["best_config"].items()
                   if k.startswith("config_")}
