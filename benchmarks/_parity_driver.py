@@ -35,7 +35,32 @@ def scheduler_kwargs(case: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class HpoCore:
+class Adapter:
+    """One library's scheduler: ``suggest`` with the case's bracket, ``report`` a result."""
+
+    s: Any
+    next_bracket = 0
+    trials: dict[int, Any]
+
+    def suggest(self, trial_id: int, bracket: int) -> tuple[str, int | None]:
+        self.next_bracket = bracket
+        suggestion = self.s.suggest(trial_id)
+        if suggestion is None:
+            return "none", None
+        resumed = self.resumed(suggestion)
+        if resumed is not None:
+            return "resume", resumed
+        self.start(trial_id, suggestion)
+        return "new", trial_id
+
+    def resumed(self, suggestion: Any) -> int | None:
+        raise NotImplementedError
+
+    def start(self, trial_id: int, suggestion: Any) -> None:
+        raise NotImplementedError
+
+
+class HpoCore(Adapter):
     """hpo_core's :class:`HyperbandScheduler`, its bracket draw replaced by the case's."""
 
     def __init__(self, case: dict[str, Any]) -> None:
@@ -46,26 +71,21 @@ class HpoCore:
         self._trial, self._result = Trial, TrialResult
         kind = FIFOScheduler if case["type"] == "fifo" else HyperbandScheduler
         self.s = kind({"x": sp.uniform(0.0, 1.0)}, **scheduler_kwargs(case))
-        self.next_bracket = 0
-        self.s._draw_bracket = lambda: self.next_bracket  # type: ignore[method-assign]
-        self.trials: dict[int, Any] = {}
+        self.s._draw_bracket = lambda: self.next_bracket
+        self.trials = {}
 
-    def suggest(self, trial_id: int, bracket: int) -> tuple[str, int | None]:
-        self.next_bracket = bracket
-        suggestion = self.s.suggest(trial_id)
-        if suggestion is None:
-            return "none", None
-        if suggestion.resume_trial_id is not None:
-            return "resume", suggestion.resume_trial_id
+    def resumed(self, suggestion: Any) -> int | None:
+        return suggestion.resume_trial_id  # type: ignore[no-any-return]
+
+    def start(self, trial_id: int, suggestion: Any) -> None:
         self.trials[trial_id] = self._trial(trial_id, suggestion.config or {}, 0.0)
-        return "new", trial_id
 
     def report(self, trial_id: int, level: int, value: float) -> str:
         result = self._result(trial_id, 0.0, level, {"y": value})
         return str(self.s.on_trial_result(self.trials[trial_id], result).value)
 
 
-class SyneTune:
+class SyneTune(Adapter):
     """Syne Tune's ``HyperbandScheduler``, its bracket sampling replaced by the case's."""
 
     def __init__(self, case: dict[str, Any]) -> None:
@@ -80,22 +100,17 @@ class SyneTune:
         self._trial, self._now = Trial, datetime.now
         kind = FIFOScheduler if case["type"] == "fifo" else HyperbandScheduler
         self.s = kind({"x": uniform(0.0, 1.0)}, searcher="random", **scheduler_kwargs(case))
-        self.next_bracket = 0
         if case["type"] != "fifo":
             self.s.terminator._sample_bracket = lambda: self.next_bracket
-        self.trials: dict[int, Any] = {}
+        self.trials = {}
 
-    def suggest(self, trial_id: int, bracket: int) -> tuple[str, int | None]:
-        self.next_bracket = bracket
-        suggestion = self.s.suggest(trial_id)
-        if suggestion is None:
-            return "none", None
-        if not suggestion.spawn_new_trial_id:
-            return "resume", int(suggestion.checkpoint_trial_id)
+    def resumed(self, suggestion: Any) -> int | None:
+        return None if suggestion.spawn_new_trial_id else int(suggestion.checkpoint_trial_id)
+
+    def start(self, trial_id: int, suggestion: Any) -> None:
         trial = self._trial(trial_id=trial_id, config=suggestion.config, creation_time=self._now())
         self.trials[trial_id] = trial
         self.s.on_trial_add(trial)
-        return "new", trial_id
 
     def report(self, trial_id: int, level: int, value: float) -> str:
         return str(self.s.on_trial_result(self.trials[trial_id], {"y": value, "epoch": level}))
@@ -103,7 +118,7 @@ class SyneTune:
 
 def trace(case: dict[str, Any], library: str) -> list[list[Any]]:
     """The events and decisions of one case (see the module docstring)."""
-    scheduler = HpoCore(case) if library == "hpo_core" else SyneTune(case)
+    scheduler: Adapter = HpoCore(case) if library == "hpo_core" else SyneTune(case)
     rng = np.random.default_rng(case["seed"])
     scripted = list(case.get("values", []))
     running: dict[int, int] = {}  # trial_id -> last level reported
