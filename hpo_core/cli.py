@@ -89,6 +89,7 @@ def _method_args(value: str) -> dict[str, Any]:
 
 def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """The main parser and its ``run`` subparser."""
+    from hpo_core.backends.overheads import SIMULATOR_OVERHEADS
     from hpo_core.experiments.benchmarks import BENCHMARK_FAMILIES
     from hpo_core.experiments.launcher import FCNET_ORDINAL
     from hpo_core.experiments.methods import METHOD_ARGUMENT_FIELDS, METHODS, PLANNED_METHODS
@@ -141,6 +142,9 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     run.add_argument("--charge_decision_time", type=int, choices=(0, 1), default=0,
                      help="1: add each scheduler decision's real compute time to the simulated "
                           "clock, as Syne Tune does (not reproducible; default 0)")
+    run.add_argument("--simulator_overheads", choices=list(SIMULATOR_OVERHEADS), default="none",
+                     help="none (default): exact simulated timeline; syne_tune: Syne Tune "
+                          "0.13's delays per start, result and stop and its 5 s polling tuner")
     run.add_argument("--fcnet_ordinal", choices=FCNET_ORDINAL, default="nn-log",
                      help="domain of fcnet's hp_init_lr (default nn-log)")
     run.add_argument("--results_dir", type=Path, default=Path("results"),
@@ -262,6 +266,7 @@ def _experiments(
             method_args=args.method_args.get(method, {}),
             blackbox_seed=args.blackbox_seed,
             charge_decision_time=bool(args.charge_decision_time),
+            simulator_overheads=args.simulator_overheads,
         )
         for benchmark in benchmarks
         for method in methods

@@ -9,7 +9,7 @@ from collections.abc import Container, Iterator, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
-from hpo_core.backends.base import Backend, EventKind
+from hpo_core.backends.base import Backend, Event, EventKind
 from hpo_core.results import ResultsStore
 from hpo_core.schedulers.base import Scheduler
 from hpo_core.trial import Decision, Trial, TrialResult, TrialStatus
@@ -172,36 +172,45 @@ class Tuner:
         self.num_trials_completed = 0
         self.num_trials_finished = 0
         self.real_seconds = 0.0
+        #: Resources at which the scheduler wants each trial's results (None: all).
+        self._levels_of: dict[int, Container[int] | None] = {}
 
     @property
     def time(self) -> float:
         return self.backend.time
 
     def _start_trials(self) -> None:
+        while self.backend.num_running < self.n_workers:
+            if self._start_one() is None:
+                return
+
+    def _start_one(self) -> int | None:
+        """Start or resume the scheduler's next suggestion; the trial's id, or None if the
+        scheduler has nothing (or the trial limit is reached)."""
         backend, scheduler = self.backend, self.scheduler
         max_started = self.stop_criterion.max_num_trials_started
-        while backend.num_running < self.n_workers:
-            if max_started is not None and self.num_trials_started >= max_started:
-                return
-            tic = _time.perf_counter() if self.charge_decision_time else 0.0
-            suggestion = scheduler.suggest(len(self.trials))
-            if self.charge_decision_time:
-                backend.advance(_time.perf_counter() - tic)
-            if suggestion is None:
-                return
-            if suggestion.resume_trial_id is not None:
-                trial = self.trials[suggestion.resume_trial_id]
-                trial.status = TrialStatus.RUNNING
-                backend.resume_trial(trial)
-                continue
-            assert suggestion.config is not None
-            trial = Trial(len(self.trials), suggestion.config, backend.time)
-            self.trials[trial.trial_id] = trial
-            self.results.configs[trial.trial_id] = trial.config
-            self.num_trials_started += 1
-            backend.start_trial(trial)
-            for callback in self.callbacks:
-                callback.on_trial_start(self, trial)
+        if max_started is not None and self.num_trials_started >= max_started:
+            return None
+        tic = _time.perf_counter() if self.charge_decision_time else 0.0
+        suggestion = scheduler.suggest(len(self.trials))
+        if self.charge_decision_time:
+            backend.advance(_time.perf_counter() - tic)
+        if suggestion is None:
+            return None
+        if suggestion.resume_trial_id is not None:
+            trial = self.trials[suggestion.resume_trial_id]
+            trial.status = TrialStatus.RUNNING
+            backend.resume_trial(trial)
+            return trial.trial_id
+        assert suggestion.config is not None
+        trial = Trial(len(self.trials), suggestion.config, backend.time)
+        self.trials[trial.trial_id] = trial
+        self.results.configs[trial.trial_id] = trial.config
+        self.num_trials_started += 1
+        backend.start_trial(trial)
+        for callback in self.callbacks:
+            callback.on_trial_start(self, trial)
+        return trial.trial_id
 
     def _should_stop(self) -> bool:
         c = self.stop_criterion
@@ -222,68 +231,120 @@ class Tuner:
 
     def _run(self) -> TuningSummary:
         tic_run = _time.perf_counter()
-        backend, scheduler, results = self.backend, self.scheduler, self.results
-        callbacks, extra = self.callbacks, self.extra_results
-        charge = self.charge_decision_time
-        max_time = self.stop_criterion.max_wallclock_time
-        trials = self.trials
-        levels_of: dict[int, Container[int] | None] = {}
-        for callback in callbacks:
+        for callback in self.callbacks:
             callback.on_tuning_start(self)
+        if self.backend.tuner_sleep_time is None:
+            self._run_events()
+        else:
+            self._run_polled()
+        self.backend.stop_all()
+        self.real_seconds += _time.perf_counter() - tic_run
+        for callback in self.callbacks:
+            callback.on_tuning_end(self)
+        return self.summary()
+
+    def _run_events(self) -> None:
+        """Event-driven loop: every result is handled at its time, freed workers start at once."""
+        backend = self.backend
+        max_time = self.stop_criterion.max_wallclock_time
         while True:
             self._start_trials()
             if self._should_stop():
-                break
+                return
             event = backend.next_event()
             if event is None or (max_time is not None and event.time > max_time):
-                break
-            trial = trials[event.trial_id]
-            if event.kind is EventKind.ERROR:
-                trial.status = TrialStatus.FAILED
-                self.num_trials_finished += 1
-                scheduler.on_trial_error(trial)
-                for callback in callbacks:
-                    callback.on_trial_error(self, trial)
-                continue
-            trial.resource = event.resource
-            trial_id = trial.trial_id
-            if trial_id in levels_of:
-                levels = levels_of[trial_id]
+                return
+            self._handle(event)
+
+    def _run_polled(self) -> None:
+        """Syne Tune's loop, for backends that are polled (``backend.tuner_sleep_time``).
+
+        Each round handles the results that arrived (skipping a trial's later results once it
+        is paused, stopped or done), then starts trials on the free workers, or sleeps if there
+        are none; tuning ends after the round whose results pass the time budget. Running trial
+        ids are kept in a ``set`` as Syne Tune keeps them: its iteration order is the order
+        results are handled in.
+        """
+        backend, n_workers = self.backend, self.n_workers
+        max_time = self.stop_criterion.max_wallclock_time
+        running: set[int] = set()
+        latest = 0.0
+        exhausted = False
+        while True:
+            done: set[int] = set()
+            for event in backend.fetch(list(running)):
+                if event.trial_id in done:
+                    continue
+                latest = max(latest, event.time)
+                if self._handle(event) is not _CONTINUE or event.is_last or (
+                    event.kind is EventKind.ERROR
+                ):
+                    done.add(event.trial_id)
+            running.difference_update(done)
+            if exhausted or len(running) >= n_workers:
+                if exhausted and not running:
+                    return
+                backend.sleep()
             else:
-                levels = levels_of[trial_id] = scheduler.result_levels(trial)
-            result = None
-            decision = _CONTINUE
-            if levels is None or event.resource in levels or callbacks or event.is_last:
-                assert event.metrics is not None
-                result = TrialResult(trial_id, event.time, event.resource, event.metrics)
-            if levels is None or event.resource in levels:
-                tic = _time.perf_counter() if charge else 0.0
-                decision = scheduler.on_trial_result(trial, result)  # type: ignore[arg-type]
-                if charge:
-                    backend.advance(_time.perf_counter() - tic)
-            results.append(trial_id, event.time, event.resource, event.metrics or {}, decision)
-            if extra is not None:
-                results.append_extra(extra(self))
+                for _ in range(n_workers - len(running)):
+                    trial_id = self._start_one()
+                    if trial_id is None:
+                        exhausted = True
+                        break
+                    running.add(trial_id)
+            if self._should_stop() or (max_time is not None and latest > max_time):
+                return
+
+    def _handle(self, event: Event) -> Decision:
+        """Record one event, ask the scheduler if the trial is at one of its levels, and pass
+        the decision to the backend."""
+        backend, scheduler, results, callbacks = (
+            self.backend, self.scheduler, self.results, self.callbacks)
+        trial = self.trials[event.trial_id]
+        if event.kind is EventKind.ERROR:
+            trial.status = TrialStatus.FAILED
+            self.num_trials_finished += 1
+            scheduler.on_trial_error(trial)
             for callback in callbacks:
-                callback.on_trial_result(self, trial, result, decision)  # type: ignore[arg-type]
-            if event.is_last:
-                trial.status = TrialStatus.COMPLETED
-                self.num_trials_completed += 1
-                self.num_trials_finished += 1
-                scheduler.on_trial_complete(trial, result)
-                for callback in callbacks:
-                    callback.on_trial_complete(self, trial)
-            else:
-                if decision is not _CONTINUE:
-                    trial.status = _STATUS_AFTER[decision]
-                    if decision is Decision.STOP:
-                        self.num_trials_finished += 1
-                backend.on_decision(trial, decision)
-        backend.stop_all()
-        self.real_seconds += _time.perf_counter() - tic_run
+                callback.on_trial_error(self, trial)
+            return Decision.STOP
+        trial.resource = event.resource
+        trial_id = trial.trial_id
+        levels_of = self._levels_of
+        if trial_id in levels_of:
+            levels = levels_of[trial_id]
+        else:
+            levels = levels_of[trial_id] = scheduler.result_levels(trial)
+        result = None
+        decision = _CONTINUE
+        if levels is None or event.resource in levels or callbacks or event.is_last:
+            assert event.metrics is not None
+            result = TrialResult(trial_id, event.time, event.resource, event.metrics)
+        if levels is None or event.resource in levels:
+            charge = self.charge_decision_time
+            tic = _time.perf_counter() if charge else 0.0
+            decision = scheduler.on_trial_result(trial, result)  # type: ignore[arg-type]
+            if charge:
+                backend.advance(_time.perf_counter() - tic)
+        results.append(trial_id, event.time, event.resource, event.metrics or {}, decision)
+        if self.extra_results is not None:
+            results.append_extra(self.extra_results(self))
         for callback in callbacks:
-            callback.on_tuning_end(self)
-        return self.summary()
+            callback.on_trial_result(self, trial, result, decision)  # type: ignore[arg-type]
+        if event.is_last:
+            trial.status = TrialStatus.COMPLETED
+            self.num_trials_completed += 1
+            self.num_trials_finished += 1
+            scheduler.on_trial_complete(trial, result)
+            for callback in callbacks:
+                callback.on_trial_complete(self, trial)
+        else:
+            if decision is not _CONTINUE:
+                trial.status = _STATUS_AFTER[decision]
+                if decision is Decision.STOP:
+                    self.num_trials_finished += 1
+            backend.on_decision(trial, decision)
+        return decision
 
     def summary(self) -> TuningSummary:
         metric, mode = self.scheduler.metric, self.scheduler.mode

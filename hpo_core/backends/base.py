@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from hpo_core.trial import Decision, Trial
@@ -32,7 +33,15 @@ class Event:
 
 
 class Backend(ABC):
-    """Starts, resumes, pauses and stops trials; the tuner reads their events in time order."""
+    """Starts, resumes, pauses and stops trials; the tuner reads their events in time order.
+
+    A backend the tuner polls instead (Syne Tune's loop, see
+    :mod:`hpo_core.backends.overheads`) sets :attr:`tuner_sleep_time` and implements
+    :meth:`fetch` and :meth:`sleep`; :meth:`next_event` is then not used.
+    """
+
+    #: Seconds the tuner sleeps between polls when every worker is busy; None: event-driven.
+    tuner_sleep_time: float | None = None
 
     @property
     @abstractmethod
@@ -63,6 +72,14 @@ class Backend(ABC):
     @abstractmethod
     def on_decision(self, trial: Trial, decision: Decision) -> None:
         """Act on the scheduler's decision about the result last delivered for ``trial``."""
+
+    def fetch(self, trial_ids: Iterable[int]) -> list[Event]:
+        """Polled backends: the events of ``trial_ids`` that happened by now, in their order."""
+        raise NotImplementedError(f"{type(self).__name__} is event-driven: use next_event()")
+
+    def sleep(self) -> None:
+        """Polled backends: wait ``tuner_sleep_time`` seconds."""
+        raise NotImplementedError(f"{type(self).__name__} is event-driven: use next_event()")
 
     @abstractmethod
     def stop_all(self) -> None:

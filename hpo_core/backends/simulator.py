@@ -56,6 +56,9 @@ class SimulatorBackend(Backend):
         random_seed: Seed of the backend's own draws.
     """
 
+    #: Per-trial replay state (subclasses may keep more).
+    _run_class: type[_Run] = _Run
+
     def __init__(
         self,
         *,
@@ -113,7 +116,7 @@ class SimulatorBackend(Backend):
         curve = self.blackbox.curve(trial.config, seed)
         rows = curve.objectives.tolist()
         elapsed = curve.objectives[:, self._time_index].tolist()
-        self._runs[trial.trial_id] = _Run(
+        self._runs[trial.trial_id] = self._run_class(
             rows, elapsed, self._resources, self._max_level(trial.config), curve.failed_after
         )
         self._running.add(trial.trial_id)

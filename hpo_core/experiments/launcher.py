@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from hpo_core.backends.overheads import SIMULATOR_OVERHEADS
 from hpo_core.blackboxes.base import Blackbox
 from hpo_core.experiments.benchmarks import SurrogateBenchmark, get_benchmark
 from hpo_core.experiments.methods import (
@@ -103,6 +104,10 @@ class Experiment:
             clock, as Syne Tune's simulator does (model-based methods then lose simulated time
             to their fits). Off by default: results would depend on the machine and its load,
             so a run would not be reproducible.
+        simulator_overheads: ``"none"`` (default): the exact event-driven timeline, results seen
+            when their epoch ends; ``"syne_tune"``: Syne Tune 0.13.0's simulated delays and
+            polling tuner (:mod:`hpo_core.backends.overheads`), to reproduce its published
+            numbers like for like.
     """
 
     experiment_tag: str
@@ -120,6 +125,7 @@ class Experiment:
     method_args: Mapping[str, Any] = field(default_factory=dict)
     blackbox_seed: int | None = None
     charge_decision_time: bool = False
+    simulator_overheads: str = "none"
 
     def directory(self, results_dir: Path) -> Path:
         return results_dir / self.experiment_tag / self.benchmark / self.method / str(self.seed)
@@ -297,6 +303,11 @@ def _prepare(
             f"blackbox_seed must be null (one drawn per trial) or an int in "
             f"[0, {benchmark.num_seeds}) for benchmark {experiment.benchmark!r}, got {seed!r}"
         )
+    if experiment.simulator_overheads not in SIMULATOR_OVERHEADS:
+        raise ValueError(
+            f"simulator_overheads must be one of {list(SIMULATOR_OVERHEADS)}, got "
+            f"{experiment.simulator_overheads!r}"
+        )
     if experiment.benchmark.startswith("fcnet-"):
         config_space = fcnet_init_lr(config_space, experiment.fcnet_ordinal)
     scheduler_kwargs: dict[str, Any] = {}
@@ -461,6 +472,7 @@ def run_experiment(
     Returns:
         The run's directory.
     """
+    from hpo_core.backends.overheads import OverheadSimulatorBackend
     from hpo_core.backends.simulator import SimulatorBackend
     from hpo_core.schedulers import HyperbandScheduler
     from hpo_core.space import space_to_dict
@@ -504,14 +516,17 @@ def run_experiment(
             label=f"{experiment.benchmark}/{experiment.method}/{experiment.seed}",
             every=progress_every,
         ))
+    backend_kwargs: dict[str, Any] = dict(
+        blackbox=blackbox,
+        elapsed_time_attr=benchmark.elapsed_time_attr,
+        max_resource_attr=benchmark.max_resource_attr,
+        seed=experiment.blackbox_seed,
+        random_seed=blackbox_seed_stream(experiment.random_seed, experiment.seed),
+    )
+    overheads = SIMULATOR_OVERHEADS[experiment.simulator_overheads]
     tuner = Tuner(
-        backend=SimulatorBackend(
-            blackbox=blackbox,
-            elapsed_time_attr=benchmark.elapsed_time_attr,
-            max_resource_attr=benchmark.max_resource_attr,
-            seed=experiment.blackbox_seed,
-            random_seed=blackbox_seed_stream(experiment.random_seed, experiment.seed),
-        ),
+        backend=SimulatorBackend(**backend_kwargs) if overheads is None
+        else OverheadSimulatorBackend(overheads=overheads, **backend_kwargs),
         scheduler=scheduler,
         stop_criterion=StoppingCriterion(
             max_wallclock_time=prepared.max_wallclock_time,
@@ -561,6 +576,7 @@ def run_experiment(
         "blackbox_seed": experiment.blackbox_seed,
         "blackbox_seeds": "per_trial" if experiment.blackbox_seed is None else "fixed",
         "charge_decision_time": experiment.charge_decision_time,
+        "simulator_overheads": experiment.simulator_overheads,
         "max_size_data_for_model": experiment.max_size_data_for_model,
         "method_args": dict(experiment.method_args),
         "method_arguments": {

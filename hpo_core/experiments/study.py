@@ -228,6 +228,7 @@ def check_study(
                 method_args=config["method_args"].get(method, {}),
                 blackbox_seed=config.get("blackbox_seed"),
                 charge_decision_time=bool(config.get("charge_decision_time")),
+                simulator_overheads=config.get("simulator_overheads", "none"),
             )
             if space is None:
                 notes.append(f"benchmark {name!r}: config space not at hand yet; method "

@@ -380,3 +380,23 @@ def test_decision_time_is_charged_to_the_simulated_clock_only_when_asked(tmp_pat
     first = frames[False].iloc[0], frames[True].iloc[0]
     assert first[0]["trial_id"] == first[1]["trial_id"]  # the same trial reports first
     assert first[1]["st_tuner_time"] > first[0]["st_tuner_time"]  # its decision took time
+
+
+def test_syne_tune_overheads_are_an_option_recorded_with_the_run(tmp_path: Path) -> None:
+    frames, metas = {}, {}
+    for overheads in ("none", "syne_tune"):
+        experiment = Experiment(experiment_tag=f"o-{overheads.replace('_', '-')}",
+                                benchmark="synthetic", method="ASHA", seed=0, random_seed=4,
+                                max_wallclock_time=600, simulator_overheads=overheads)
+        run = run_experiment(experiment, tmp_path)
+        frames[overheads] = pd.read_csv(run / "results.csv.zip")
+        metas[overheads] = json.loads((run / "metadata.json").read_text())
+    assert [metas[o]["simulator_overheads"] for o in ("none", "syne_tune")] == ["none",
+                                                                                "syne_tune"]
+    exact, polled = frames["none"], frames["syne_tune"]
+    assert exact["st_tuner_time"].max() <= 600 < polled["st_tuner_time"].max()
+    assert polled["trial_id"].nunique() < exact["trial_id"].nunique()
+    with pytest.raises(ValueError, match=r"simulator_overheads must be one of \['none', "
+                                         r"'syne_tune'\], got 'syne-tune'"):
+        check_experiments([Experiment(experiment_tag="x", benchmark="synthetic", method="RS",
+                                      seed=0, random_seed=4, simulator_overheads="syne-tune")])

@@ -309,6 +309,9 @@ def test_study_runs_on_slurm_with_the_seeds_of_a_cheap_method_in_one_job(
          ["config field 'blackbox_mirror'", "/nonexistent/mirror"]),
         ({"charge_decision_time": "yes"},
          ["config field 'charge_decision_time': \"yes\" is not valid; allowed: boolean"]),
+        ({"simulator_overheads": "syne-tune"},
+         ["config field 'simulator_overheads': \"syne-tune\" is not valid; allowed: \"none\" "
+          "or \"syne_tune\""]),
         ({"method_argz": {}},
          ["unknown config key 'method_argz' of the study (did you mean 'method_args'?)"]),
         ({"method_args": {"ASHA": {"scheduler_kwargs": {"grace_periodd": 3}}}},

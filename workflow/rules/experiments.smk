@@ -27,6 +27,8 @@ def _optional_args(wildcards):
             args += [f"--{key}", 1]
     if not config["use_long_tuner_name_prefix"]:
         args += ["--use_long_tuner_name_prefix", 0]
+    if config["simulator_overheads"] != "none":
+        args += ["--simulator_overheads", config["simulator_overheads"]]
     args += ["--fcnet_ordinal", config["fcnet_ordinal"]]
     overrides = config["method_args"].get(wildcards.method)
     if overrides:
