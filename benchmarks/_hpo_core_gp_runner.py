@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import resource
 import time
 from pathlib import Path
@@ -52,6 +51,7 @@ def _plain(value: Any) -> Any:
 
 def export(args: argparse.Namespace) -> dict[str, Any]:
     from hpo_core import space as sp
+    from hpo_core.blackboxes.surrogate import StandardizedFeatures
     from hpo_core.experiments.benchmarks import get_benchmark
 
     benchmark = get_benchmark(BENCHMARK)
@@ -59,15 +59,11 @@ def export(args: argparse.Namespace) -> dict[str, Any]:
     space = blackbox.config_space
     names = list(sp.hyperparameters(space))
     specs = sp.space_to_dict(space)
-    encoding = {}
-    for name in names:
-        domain, spec = space[name], specs[name]
-        log = "log" in spec["type"]
-        lower, upper = spec["lower"], spec["upper"]
-        e1, e2 = float(domain.encode(lower)[0]), float(domain.encode(upper)[0])
-        f1, f2 = (math.log(lower), math.log(upper)) if log else (float(lower), float(upper))
-        scale = (f2 - f1) / (e2 - e1)
-        encoding[name] = ["log" if log else "linear", f1 - e1 * scale, scale]
+    # The default 1-NN features (Syne Tune's): every LCBench hyperparameter is numerical, so
+    # each is one column, standardised on its raw value.
+    features = StandardizedFeatures(blackbox)
+    encoding = {name: ["standardized", float(features.shift[i]), float(features.scale[i])]
+                for i, name in enumerate(names)}
     configs = blackbox.configurations()
     columns = [blackbox.objective_names.index(benchmark.metric),
                blackbox.objective_names.index(benchmark.elapsed_time_attr)]
@@ -89,7 +85,7 @@ def export(args: argparse.Namespace) -> dict[str, Any]:
         objectives=blackbox.objectives[..., columns].astype(float),
         seed_counts=blackbox.seed_counts,
         fidelity_values=blackbox.fidelity_values,
-        encoded=sp.SpaceEncoder(space).encode_many(configs),
+        encoded=features.table,
         **{f"hp_{name}": blackbox.hyperparameters[name] for name in names},
     )
     return {"table": str(args.table), "rows": len(configs), "hyperparameters": names}

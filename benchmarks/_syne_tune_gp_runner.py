@@ -5,10 +5,11 @@ import ``hpo_core``: the table it tunes is read from an ``.npz`` file written by
 ``_hpo_core_gp_runner.py export`` and wrapped here as a Syne Tune ``Blackbox``:
 
 * rows are looked up by exact hyperparameter values; other configs are answered by the nearest
-  tabulated row (1-NN) in the encoding hpo_core uses (each hyperparameter mapped affinely to
-  ``[0, 1]``, on a log scale for log domains, clipped), as hpo_core's
-  ``NearestNeighbourSurrogate`` does. The parent checks both lookups against each other with the
-  ``curves`` sub-command.
+  tabulated row (1-NN) in the features hpo_core's ``NearestNeighbourSurrogate`` uses by default
+  (Syne Tune's: raw values standardised over the table, kind ``standardized``; or, for an
+  export made with the ``encoded`` features, each hyperparameter mapped affinely to ``[0, 1]``,
+  on a log scale for log domains, clipped). The parent checks both lookups against each other
+  with the ``curves`` sub-command.
 
 Sub-commands (each writes one JSON document to ``--out``):
 
@@ -107,6 +108,9 @@ class TableBlackbox(Blackbox):
         x = np.empty(len(self.names))
         for i, (name, (kind, a, b)) in enumerate(zip(self.names, self._encoding, strict=True)):
             value = float(config[name])
+            if kind == "standardized":
+                x[i] = (value - a) / b
+                continue
             t = ((math.log(value) if kind == "log" else value) - a) / b
             x[i] = min(max(t, 0.0), 1.0)
         return x

@@ -333,3 +333,21 @@ def test_original_layout_errors(tmp_path: Path) -> None:
     fractional["0"]["config"]["batch_size"] = 70.5
     with pytest.raises(ValueError, match="'batch_size' has non-integral values"):
         lc.convert_original("toy", write_original(tmp_path / "d.json", fractional))
+
+
+def test_one_nn_answers_as_syne_tunes_recipe(blood: tuple[TabularBlackbox, Path]) -> None:
+    # Syne Tune's LCBench surrogate compares raw hyperparameter values standardised over the
+    # table; hpo_core's default does the same, the [0, 1] encoding picks other rows.
+    from hpo_core.blackboxes.surrogate import NearestNeighbourSurrogate
+    from tests.blackboxes.test_surrogate import recipe_rows
+
+    table, _ = blood
+    rng = np.random.default_rng(0)
+    configs = [sp.sample_config(table.config_space, rng) for _ in range(500)]
+    expected = recipe_rows(table, configs)
+    ours = NearestNeighbourSurrogate(table)
+    encoded = NearestNeighbourSurrogate(table, features="encoded")
+    assert [int(ours.neighbours(c)[0]) for c in configs] == expected
+    same = np.mean([int(encoded.neighbours(c)[0]) == r for c, r in zip(configs, expected,
+                                                                        strict=True)])
+    assert 0.2 < same < 0.6
