@@ -1,4 +1,4 @@
-"""Trials started in a simulated budget: hpo_core with ``simulator_overheads: syne_tune`` vs Syne Tune.
+"""Trials started in a simulated budget: hpo_core with Syne Tune's overheads vs Syne Tune 0.13.
 
 What is measured
     hpo_core's simulator is exact by default: a result is seen when its epoch ends and a freed
@@ -51,8 +51,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _syne_tune_sim import check_lcbench_surrogate, run_syne_tune  # noqa: E402
-from simulator_throughput import MeasurementError  # noqa: E402
+from _syne_tune_sim import check_lcbench_surrogate, run_syne_tune
+from simulator_throughput import MeasurementError
 
 BENCHMARKS = ("lcbench-blood-transfusion-service-center", "yahpo-lcbench-3945")
 METHODS = ("RS", "ASHA")
