@@ -23,12 +23,12 @@ from typing import Any
 
 from simulator_throughput import (
     BENCH_DIR,
-    INSTALL_TIMEOUT_S,
     VENV_ROOT,
     MeasurementError,
     _tail,
     ensure_syne_tune_venv,
     hpo_core_env,
+    pip_install,
     run_child,
     syne_tune_env,
 )
@@ -68,19 +68,6 @@ def hyperband_type(method: str) -> str:
     return str(get_definition(method).scheduler_kwargs.get("type", "stopping"))
 
 
-def _pip_install(python: Path, requirements: list[str], log: Path) -> None:
-    command = [str(python), "-m", "pip", "install", "--disable-pip-version-check",
-               *requirements]
-    with log.open("a") as log_file:
-        try:
-            done = subprocess.run(command, stdout=log_file, stderr=subprocess.STDOUT,
-                                  env=syne_tune_env(), timeout=INSTALL_TIMEOUT_S, check=False)
-        except subprocess.TimeoutExpired as err:
-            raise MeasurementError(f"timed out: {' '.join(command)} (log: {log})") from err
-    if done.returncode != 0:
-        raise MeasurementError(f"failed: {' '.join(command)}\n{_tail(log)}")
-
-
 def _works(python: Path, script: Path) -> bool:
     if not python.exists():
         return False
@@ -96,7 +83,7 @@ def ensure_syne_tune_gp_venv() -> Path:
     python = ensure_syne_tune_venv(SYNE_TUNE_VERSION)
     if not _works(python, SYNE_TUNE_RUNNER):
         print("installing autograd into the Syne Tune venv (GP searchers)", flush=True)
-        _pip_install(python, ["autograd"], VENV_ROOT / f"syne-tune-{SYNE_TUNE_VERSION}-gp.log")
+        pip_install(python, ["autograd"], VENV_ROOT / f"syne-tune-{SYNE_TUNE_VERSION}-gp.log")
         if not _works(python, SYNE_TUNE_RUNNER):
             raise MeasurementError("Syne Tune's GP searchers do not import (autograd)")
     return python
@@ -116,7 +103,7 @@ def ensure_optuna_venv() -> Path:
                           capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise MeasurementError(f"cannot create {venv}: {done.stderr}")
-    _pip_install(python, OPTUNA_REQUIREMENTS, log)
+    pip_install(python, OPTUNA_REQUIREMENTS, log)
     if not _works(python, OPTUNA_RUNNER):
         raise MeasurementError(f"Optuna's GP sampler does not import in {venv} (log: {log})")
     return python

@@ -50,7 +50,6 @@ import functools
 import hashlib
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -60,12 +59,11 @@ from typing import Any
 import numpy as np
 from simulator_throughput import (
     BENCH_DIR,
-    INSTALL_TIMEOUT_S,
     RUN_TIMEOUT_S,
     VENV_ROOT,
     MeasurementError,
-    _tail,
     ensure_syne_tune_venv,
+    pip_install,
     run_child,
     syne_tune_env,
 )
@@ -96,26 +94,13 @@ def _check(python: Path) -> dict[str, Any] | None:
         return None
 
 
-def _pip_install(python: Path, requirements: list[str], log: Path) -> None:
-    command = [str(python), "-m", "pip", "install", "--disable-pip-version-check",
-               *requirements]
-    with log.open("a") as log_file:
-        try:
-            done = subprocess.run(command, stdout=log_file, stderr=subprocess.STDOUT,
-                                  env=syne_tune_env(), timeout=INSTALL_TIMEOUT_S, check=False)
-        except subprocess.TimeoutExpired as err:
-            raise MeasurementError(f"timed out: {' '.join(command)} (log: {log})") from err
-    if done.returncode != 0:
-        raise MeasurementError(f"failed: {' '.join(command)}\n{_tail(log)}")
-
-
 @functools.cache
 def syne_tune_python() -> Path:
     """Python of the Syne Tune 0.13.0 venv, with yahpo-gym installed (both added if missing)."""
     python = ensure_syne_tune_venv(SYNE_TUNE_VERSION)
     if _check(python) is None:
         print(f"installing {' '.join(YAHPO_REQUIREMENTS)} into the Syne Tune venv", flush=True)
-        _pip_install(python, YAHPO_REQUIREMENTS,
+        pip_install(python, YAHPO_REQUIREMENTS,
                      VENV_ROOT / f"syne-tune-{SYNE_TUNE_VERSION}-yahpo.log")
         info = _check(python)
         if info is None:

@@ -246,6 +246,20 @@ def _venv_works(venv: Path, version: str) -> bool:
     return info.get("version") == version
 
 
+def pip_install(python: Path, requirements: list[str], log: Path) -> None:
+    """``pip install requirements`` with ``python`` (a venv's), output appended to ``log``."""
+    command = [str(python), "-m", "pip", "install", "--disable-pip-version-check",
+               *requirements]
+    with log.open("a") as log_file:
+        try:
+            done = subprocess.run(command, stdout=log_file, stderr=subprocess.STDOUT,
+                                  env=syne_tune_env(), timeout=INSTALL_TIMEOUT_S, check=False)
+        except subprocess.TimeoutExpired as err:
+            raise MeasurementError(f"timed out: {' '.join(command)} (log: {log})") from err
+    if done.returncode != 0:
+        raise MeasurementError(f"failed: {' '.join(command)}\n{_tail(log)}")
+
+
 def ensure_syne_tune_venv(version: str) -> Path:
     """Python of a venv holding Syne Tune ``version``, created and installed if needed."""
     venv = VENV_ROOT / f"syne-tune-{version}"

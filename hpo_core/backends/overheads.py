@@ -160,20 +160,12 @@ class OverheadSimulatorBackend(SimulatorBackend):
             arrived.setdefault(trial_id, []).append(self._deliver(trial_id, run, time))
         return [event for trial_id in trial_ids for event in arrived.get(trial_id, ())]
 
-    def _deliver(self, trial_id: int, run: _Segment, time: float) -> Event:
-        level = run.level
-        if run.failed_after is not None and level >= run.failed_after:
-            self._running.discard(trial_id)
-            return Event(EventKind.ERROR, time, trial_id, run.resources[level - 1] if level else 0)
-        run.level = level + 1
-        is_last = run.level >= run.max_level
-        if is_last:
-            self._running.discard(trial_id)
-        else:
+    def _deliver(self, trial_id: int, run: _Run, time: float) -> Event:
+        event = super()._deliver(trial_id, run, time)
+        if event.kind is EventKind.RESULT and not event.is_last:
             # The worker trains on while the tuner has not decided yet.
-            self._push_epoch(trial_id, run)
-        metrics = dict(zip(self._names, run.rows[level], strict=True))
-        return Event(EventKind.RESULT, time, trial_id, run.resources[level], metrics, is_last)
+            self._push_epoch(trial_id, cast(_Segment, run))
+        return event
 
     def on_decision(self, trial: Trial, decision: Decision) -> None:
         if decision is Decision.CONTINUE:

@@ -141,7 +141,10 @@ class SimulatorBackend(Backend):
         time, _, trial_id = heapq.heappop(self._heap)
         # Charged decision time (advance) may have moved the clock past queued events.
         time = self._time = max(time, self._time)
-        run = self._runs[trial_id]
+        return self._deliver(trial_id, self._runs[trial_id], time)
+
+    def _deliver(self, trial_id: int, run: _Run, time: float) -> Event:
+        """The trial's next epoch as an event at ``time`` (an ERROR if it fails there)."""
         level = run.level
         if run.failed_after is not None and level >= run.failed_after:
             self._running.discard(trial_id)
