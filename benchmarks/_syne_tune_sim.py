@@ -76,7 +76,7 @@ CACHE_DIR = BENCH_DIR / ".cache" / "syne_tune_sim"
 YAHPO_REQUIREMENTS = ["numpy<1.24", "pandas<3", "yahpo-gym==1.0.2"]
 DEFAULT_LCBENCH = "lcbench-blood-transfusion-service-center"
 DEFAULT_YAHPO = "yahpo-lcbench-3945"
-METHODS = ("RS", "ASHA")
+METHODS = ("RS", "ASHA", "ASHA-PROM", "PASHA")
 #: hpo_core blackbox family -> the benchmark kind of the child.
 KINDS = {"lcbench": "lcbench", "yahpo_lcbench": "yahpo-lcbench"}
 

@@ -99,10 +99,10 @@ from syne_tune.blackbox_repository.conversion_scripts.scripts.lcbench import lcb
 from syne_tune.blackbox_repository.simulated_tabular_backend import UserBlackboxBackend
 from syne_tune.config_space import Domain, lograndint, loguniform, randint, uniform
 from syne_tune.constants import ST_TUNER_TIME, TUNER_DEFAULT_SLEEP_TIME
-from syne_tune.optimizer.baselines import ASHA, RandomSearch
+from syne_tune.optimizer.baselines import ASHA, PASHA, RandomSearch
 
 BENCHMARKS = ("lcbench", "yahpo-lcbench")
-METHODS = ("RS", "ASHA")
+METHODS = ("RS", "ASHA", "ASHA-PROM", "PASHA")
 #: Syne Tune's bound on scheduler seeds (``random_seeds.RANDOM_SEED_UPPER_BOUND``).
 SEED_BOUND = 2**31 - 1
 DOMAINS = {"uniform": uniform, "loguniform": loguniform, "randint": randint,
@@ -312,9 +312,11 @@ def make_scheduler(method: str, blackbox: Blackbox, definition: dict[str, str], 
     }
     if method == "RS":
         return RandomSearch(config_space, **common)
-    if method == "ASHA":
-        return ASHA(config_space, resource_attr=blackbox.fidelity_name(), type="stopping",
-                    **common)
+    if method in ("ASHA", "ASHA-PROM"):
+        return ASHA(config_space, resource_attr=blackbox.fidelity_name(),
+                    type="stopping" if method == "ASHA" else "promotion", **common)
+    if method == "PASHA":
+        return PASHA(config_space, resource_attr=blackbox.fidelity_name(), **common)
     raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
 
 

@@ -11,8 +11,9 @@ What is measured
     repository; Syne Tune reads the same table through its own repository format and its own
     1-NN surrogate) and ``yahpo-lcbench-3945`` (YAHPO Gym's lcbench surrogate; Syne Tune through
     yahpo-gym 1.0.2). Methods RS and ASHA (stopping type), 4 workers, the benchmarks' 7,200 s
-    budget, seeds ``0 .. --seeds-1``. The two libraries draw different configs (different
-    generators), so trial counts are compared as means over seeds.
+    budget and result cap (LCBench 4,000, as Syne Tune's definition; both libraries apply it),
+    seeds ``0 .. --seeds-1``. The two libraries draw different configs (different generators),
+    so trial counts are compared as means over seeds.
 
     First, as a check that both sides answer the same curves: Syne Tune's 1-NN answers for
     ``--surrogate-configs`` random LCBench configs must be those of hpo_core's default 1-NN, row
@@ -54,6 +55,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _syne_tune_sim import check_lcbench_surrogate, run_syne_tune
 from simulator_throughput import MeasurementError
 
+from hpo_core.experiments.benchmarks import get_benchmark
+
 BENCHMARKS = ("lcbench-blood-transfusion-service-center", "yahpo-lcbench-3945")
 METHODS = ("RS", "ASHA")
 N_WORKERS = 4
@@ -86,11 +89,13 @@ def main(argv: list[str] | None = None) -> int:
               "random LCBench configs", flush=True)
         rows: list[dict[str, Any]] = []
         for benchmark in BENCHMARKS:
+            cap = get_benchmark(benchmark).max_num_evaluations
             for method in METHODS:
                 counts: dict[str, list[int]] = {"syne-tune": [], "syne_tune": [], "none": []}
                 for seed in range(args.seeds):
                     st = run_syne_tune(benchmark, method, seed, n_workers=N_WORKERS,
-                                       max_wallclock_time=MAX_WALLCLOCK_TIME)
+                                       max_wallclock_time=MAX_WALLCLOCK_TIME,
+                                       max_num_evaluations=cap)
                     counts["syne-tune"].append(int(st["trials_started"]))
                     for overheads in ("syne_tune", "none"):
                         counts[overheads].append(

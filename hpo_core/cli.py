@@ -117,6 +117,9 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                      help="parallel workers (default: the benchmark's)")
     run.add_argument("--max_wallclock_time", type=_positive_float, default=None,
                      help="simulated time budget in seconds (default: the benchmark's)")
+    run.add_argument("--max_num_evaluations", type=_positive, default=None,
+                     help="cap on the results a run reports (default: the benchmark's, e.g. "
+                          "4000 for LCBench, 1000 for YAHPO iaml and rbv2)")
     run.add_argument("--scale_max_wallclock_time", type=int, choices=(0, 1), default=0,
                      help="1: if --n_workers A is given and --max_wallclock_time is not, the "
                           "benchmark's budget is multiplied by B / min(A, B), B being the "
@@ -258,6 +261,7 @@ def _experiments(
             experiment_tag=args.experiment_tag, benchmark=benchmark, method=method, seed=seed,
             random_seed=random_seed, n_workers=args.n_workers,
             max_wallclock_time=args.max_wallclock_time,
+            max_num_evaluations=args.max_num_evaluations,
             scale_max_wallclock_time=bool(args.scale_max_wallclock_time),
             restrict_configurations=bool(args.restrict_configurations),
             fcnet_ordinal=args.fcnet_ordinal,

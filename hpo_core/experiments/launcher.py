@@ -87,6 +87,9 @@ class Experiment:
         random_seed: Master random seed of the study.
         n_workers: Overrides the benchmark's default number of workers.
         max_wallclock_time: Overrides the benchmark's default time budget (seconds).
+        max_num_evaluations: Overrides the benchmark's default cap on reported results (Syne
+            Tune's ``StoppingCriterion(max_num_evaluations=...)``; LCBench 4,000, YAHPO iaml and
+            rbv2 1,000, others none); ``None`` keeps the benchmark's.
         scale_max_wallclock_time: If ``n_workers`` is given and ``max_wallclock_time`` is not,
             scale the benchmark's budget by ``B / min(A, B)`` (see :func:`resolve_budget`).
         restrict_configurations: Methods suggest only configs the table holds.
@@ -117,6 +120,7 @@ class Experiment:
     random_seed: int
     n_workers: int | None = None
     max_wallclock_time: float | None = None
+    max_num_evaluations: int | None = None
     scale_max_wallclock_time: bool = False
     restrict_configurations: bool = False
     fcnet_ordinal: str = "nn-log"
@@ -264,6 +268,7 @@ class PreparedExperiment:
     method_arguments: MethodArguments
     scheduler: Scheduler
     max_wallclock_time: float
+    max_num_evaluations: int | None
 
 
 def prepare_experiment(
@@ -303,6 +308,10 @@ def _prepare(
             f"blackbox_seed must be null (one drawn per trial) or an int in "
             f"[0, {benchmark.num_seeds}) for benchmark {experiment.benchmark!r}, got {seed!r}"
         )
+    cap = experiment.max_num_evaluations
+    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
+        raise ValueError(f"max_num_evaluations must be null (the benchmark's default) or an "
+                         f"int >= 1, got {cap!r}")
     if experiment.simulator_overheads not in SIMULATOR_OVERHEADS:
         raise ValueError(
             f"simulator_overheads must be one of {list(SIMULATOR_OVERHEADS)}, got "
@@ -333,8 +342,9 @@ def _prepare(
         arguments = apply_method_args(arguments, experiment.method_args)
     resolved = definition.resolve(arguments, method=experiment.method)
     scheduler = definition.create(resolved, method=experiment.method)
-    return PreparedExperiment(method_arguments=resolved, scheduler=scheduler,
-                              max_wallclock_time=max_time)
+    return PreparedExperiment(
+        method_arguments=resolved, scheduler=scheduler, max_wallclock_time=max_time,
+        max_num_evaluations=benchmark.max_num_evaluations if cap is None else cap)
 
 
 def check_experiment_on_space(
@@ -530,7 +540,7 @@ def run_experiment(
         scheduler=scheduler,
         stop_criterion=StoppingCriterion(
             max_wallclock_time=prepared.max_wallclock_time,
-            max_num_evaluations=benchmark.max_num_evaluations,
+            max_num_evaluations=prepared.max_num_evaluations,
         ),
         n_workers=arguments.n_workers,
         callbacks=callbacks,
@@ -565,9 +575,11 @@ def run_experiment(
         "scheduler_random_seed": arguments.random_seed,
         "n_workers": arguments.n_workers,
         "max_wallclock_time": prepared.max_wallclock_time,
+        "max_num_evaluations": prepared.max_num_evaluations,
         "scale_max_wallclock_time": experiment.scale_max_wallclock_time,
         "benchmark_defaults": {"n_workers": benchmark.n_workers,
-                               "max_wallclock_time": benchmark.max_wallclock_time},
+                               "max_wallclock_time": benchmark.max_wallclock_time,
+                               "max_num_evaluations": benchmark.max_num_evaluations},
         "metric": arguments.metric,
         "mode": arguments.mode,
         "resource_attr": arguments.resource_attr,

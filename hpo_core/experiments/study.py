@@ -221,6 +221,7 @@ def check_study(
                 seed=config["start_seed"], random_seed=config.get("random_seed") or 0,
                 n_workers=config.get("n_workers"),
                 max_wallclock_time=config.get("max_wallclock_time"),
+                max_num_evaluations=config.get("max_num_evaluations"),
                 scale_max_wallclock_time=bool(config.get("scale_max_wallclock_time")),
                 restrict_configurations=bool(config.get("restrict_configurations")),
                 fcnet_ordinal=config.get("fcnet_ordinal", "nn-log"),

@@ -102,7 +102,8 @@ def test_cli_scales_budget_and_records_it(tmp_path: Path, n_workers: str, budget
     assert meta["max_wallclock_time"] == budget
     assert meta["n_workers"] == int(n_workers)
     assert meta["scale_max_wallclock_time"] is True
-    assert meta["benchmark_defaults"] == {"n_workers": 4, "max_wallclock_time": 3_600.0}
+    assert meta["benchmark_defaults"] == {"n_workers": 4, "max_wallclock_time": 3_600.0,
+                                          "max_num_evaluations": None}
     df = pd.read_csv(tmp_path / "results" / "t" / "synthetic" / "RS" / "0" / "results.csv.zip")
     assert budget - 100 < df["st_tuner_time"].max() <= budget
 
@@ -400,3 +401,20 @@ def test_syne_tune_overheads_are_an_option_recorded_with_the_run(tmp_path: Path)
                                          r"'syne_tune'\], got 'syne-tune'"):
         check_experiments([Experiment(experiment_tag="x", benchmark="synthetic", method="RS",
                                       seed=0, random_seed=4, simulator_overheads="syne-tune")])
+
+
+def test_max_num_evaluations_caps_the_results_and_is_recorded(tmp_path: Path) -> None:
+    assert run_cli(tmp_path, "--benchmark", "synthetic", "--method", "RS",
+                   "--max_wallclock_time", "100000", "--max_num_evaluations", "37") == 0
+    meta = metadata(tmp_path, "RS")
+    assert meta["num_results"] == 37
+    assert meta["max_num_evaluations"] == 37
+    assert meta["benchmark_defaults"]["max_num_evaluations"] is None
+    df = pd.read_csv(tmp_path / "results" / "t" / "synthetic" / "RS" / "0" / "results.csv.zip")
+    assert len(df) == 37
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="max_num_evaluations must be null .* or an int "
+                                             f">= 1, got {bad!r}"):
+            check_experiments([Experiment(experiment_tag="x", benchmark="synthetic",
+                                          method="RS", seed=0, random_seed=4,
+                                          max_num_evaluations=bad)])  # type: ignore[arg-type]

@@ -296,6 +296,7 @@ def test_study_runs_on_slurm_with_the_seeds_of_a_cheap_method_in_one_job(
         ({"methods": "RS"}, ["config field 'methods': \"RS\" is not valid; allowed: array"]),
         ({"scale_max_wallclock_time": "yes"}, ["scale_max_wallclock_time", "boolean"]),
         ({"max_size_data_for_model": 0}, ["config field 'max_size_data_for_model'", ">= 1"]),
+        ({"max_num_evaluations": 0}, ["config field 'max_num_evaluations': 0", ">= 1"]),
         ({"verbose": 2}, ["config field 'verbose': 2 is not valid; allowed: 0 or 1"]),
         ({"method_args": {"ASHA": 3}}, ["config field 'method_args.ASHA': 3", "object"]),
         ({"method_args": {"PASHA": {}}},

@@ -17,7 +17,8 @@ def _alternatives(names):
 def _optional_args(wildcards):
     """Flags for the config keys that are set; a job's flags depend only on its own method."""
     args = []
-    for key in ("n_workers", "max_wallclock_time", "max_size_data_for_model", "blackbox_seed"):
+    for key in ("n_workers", "max_wallclock_time", "max_num_evaluations",
+                "max_size_data_for_model", "blackbox_seed"):
         if config[key] is not None:
             args += [f"--{key}", config[key]]
     # Flags at their default are left out, so adding a key to a study reruns nothing.
