@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import re
 import secrets
 import sys
@@ -40,34 +39,6 @@ def _tag(value: str) -> str:
     return value
 
 
-def _int(value: str, minimum: int) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an int >= {minimum}, got {value!r}") from None
-    if number < minimum:
-        raise argparse.ArgumentTypeError(f"must be an int >= {minimum}, got {number}")
-    return number
-
-
-def _non_negative(value: str) -> int:
-    return _int(value, 0)
-
-
-def _positive(value: str) -> int:
-    return _int(value, 1)
-
-
-def _positive_float(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        number = math.nan
-    if not number > 0 or math.isinf(number):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {value!r}")
-    return number
-
-
 _METHOD_ARGS_EXAMPLE = '{"ASHA": {"scheduler_kwargs": {"grace_period": 3}}}'
 
 
@@ -89,10 +60,9 @@ def _method_args(value: str) -> dict[str, Any]:
 
 def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """The main parser and its ``run`` subparser."""
-    from hpo_core.backends.overheads import SIMULATOR_OVERHEADS
     from hpo_core.experiments.benchmarks import BENCHMARK_FAMILIES
-    from hpo_core.experiments.launcher import FCNET_ORDINAL
     from hpo_core.experiments.methods import METHOD_ARGUMENT_FIELDS, METHODS, PLANNED_METHODS
+    from hpo_core.experiments.options import add_arguments, non_negative, positive, positive_float
 
     parser = argparse.ArgumentParser(prog="hpo-core", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -108,55 +78,21 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     run.add_argument("--method", action="append", metavar="METHOD",
                      help=f"method, one of {', '.join(METHODS)}; repeatable; default: all of "
                           f"them (known, not available yet: {', '.join(PLANNED_METHODS)})")
-    run.add_argument("--num_seeds", type=_positive, default=1,
+    run.add_argument("--num_seeds", type=positive, default=1,
                      help="run seeds start_seed, ..., num_seeds - 1 (default 1)")
-    run.add_argument("--start_seed", type=_non_negative, default=0, help="first seed (default 0)")
-    run.add_argument("--random_seed", type=_non_negative, default=None,
+    run.add_argument("--start_seed", type=non_negative, default=0, help="first seed (default 0)")
+    run.add_argument("--random_seed", type=non_negative, default=None,
                      help="master random seed (drawn, printed and recorded if absent)")
-    run.add_argument("--n_workers", type=_positive, default=None,
-                     help="parallel workers (default: the benchmark's)")
-    run.add_argument("--max_wallclock_time", type=_positive_float, default=None,
-                     help="simulated time budget in seconds (default: the benchmark's)")
-    run.add_argument("--max_num_evaluations", type=_positive, default=None,
-                     help="cap on the results a run reports (default: the benchmark's, e.g. "
-                          "4000 for LCBench, 1000 for YAHPO iaml and rbv2)")
-    run.add_argument("--scale_max_wallclock_time", type=int, choices=(0, 1), default=0,
-                     help="1: if --n_workers A is given and --max_wallclock_time is not, the "
-                          "benchmark's budget is multiplied by B / min(A, B), B being the "
-                          "benchmark's n_workers (default 0)")
-    run.add_argument("--max_size_data_for_model", type=_positive, default=None,
-                     help="data limit of the surrogate model of model-based methods (none of "
-                          "the available ones uses it; recorded in metadata.json)")
-    run.add_argument("--use_long_tuner_name_prefix", type=int, choices=(0, 1), default=1,
-                     help="1 (default): tuner name <tag>-<benchmark>-<seed>-<date-time>-<hash>; "
-                          "0: <tag>-<date-time>-<hash>. The name is recorded in metadata.json; "
-                          "results stay under <results_dir>/<tag>/<benchmark>/<method>/<seed>/ "
-                          "either way, since the workflow tracks these paths")
+    add_arguments(run)
     run.add_argument("--method_args", type=_method_args, default={}, metavar="JSON",
                      help="per-method overrides, a JSON object {method: {field: value}}, "
                           f"e.g. '{_METHOD_ARGS_EXAMPLE}'; fields: "
                           f"{', '.join(METHOD_ARGUMENT_FIELDS)}; dicts are merged key by key; "
                           "overrides of methods not being run are ignored")
-    run.add_argument("--restrict_configurations", type=int, choices=(0, 1), default=0,
-                     help="1: methods only suggest configs the table holds")
-    run.add_argument("--blackbox_seed", type=_non_negative, default=None,
-                     help="blackbox seed (training repetition) every trial replays; default: "
-                          "one drawn per trial from the run's generator")
-    run.add_argument("--charge_decision_time", type=int, choices=(0, 1), default=0,
-                     help="1: add each scheduler decision's real compute time to the simulated "
-                          "clock, as Syne Tune does (not reproducible; default 0)")
-    run.add_argument("--simulator_overheads", choices=list(SIMULATOR_OVERHEADS), default="none",
-                     help="none (default): exact simulated timeline; syne_tune: Syne Tune "
-                          "0.13's delays per start, result and stop and its 5 s polling tuner")
-    run.add_argument("--fcnet_ordinal", choices=FCNET_ORDINAL, default="nn-log",
-                     help="domain of fcnet's hp_init_lr (default nn-log)")
     run.add_argument("--results_dir", type=Path, default=Path("results"),
                      help="root of the results layout (default: results)")
     run.add_argument("--blackbox_store", type=Path, default=None,
                      help="directory of blackbox files (default: the user cache)")
-    run.add_argument("--verbose", type=int, choices=(0, 1), default=0,
-                     help="1: print progress to stderr (time, trials, best so far, scheduler "
-                          "decisions and rung sizes)")
 
     bb = sub.add_parser("blackbox", help="fetch raw files or build a blackbox file")
     bb_sub = bb.add_subparsers(dest="blackbox_command", required=True)
@@ -192,7 +128,7 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
 
     status = sub.add_parser("status", help="progress of a study's runs (while it runs too)")
     status.add_argument("results", type=Path, help="the study's results, e.g. results/<tag>")
-    status.add_argument("--watch", type=_positive_float, default=None, metavar="SECONDS",
+    status.add_argument("--watch", type=positive_float, default=None, metavar="SECONDS",
                         help="print again every SECONDS until every run is done or failed")
 
     agg = sub.add_parser("aggregate", help="collect the runs of one benchmark")
@@ -232,6 +168,7 @@ def _experiments(
         check_method_args,
         validate_methods,
     )
+    from hpo_core.experiments.options import experiment_options
 
     try:
         methods = validate_methods(dict.fromkeys(args.method or METHODS))
@@ -259,18 +196,8 @@ def _experiments(
     return [
         Experiment(
             experiment_tag=args.experiment_tag, benchmark=benchmark, method=method, seed=seed,
-            random_seed=random_seed, n_workers=args.n_workers,
-            max_wallclock_time=args.max_wallclock_time,
-            max_num_evaluations=args.max_num_evaluations,
-            scale_max_wallclock_time=bool(args.scale_max_wallclock_time),
-            restrict_configurations=bool(args.restrict_configurations),
-            fcnet_ordinal=args.fcnet_ordinal,
-            max_size_data_for_model=args.max_size_data_for_model,
-            use_long_tuner_name_prefix=bool(args.use_long_tuner_name_prefix),
-            method_args=args.method_args.get(method, {}),
-            blackbox_seed=args.blackbox_seed,
-            charge_decision_time=bool(args.charge_decision_time),
-            simulator_overheads=args.simulator_overheads,
+            random_seed=random_seed, method_args=args.method_args.get(method, {}),
+            **experiment_options(vars(args)),
         )
         for benchmark in benchmarks
         for method in methods

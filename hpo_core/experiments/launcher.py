@@ -38,6 +38,7 @@ from hpo_core.experiments.methods import (
     check_method_fits_benchmark,
     get_definition,
 )
+from hpo_core.experiments.options import FCNET_ORDINAL, RUN_OPTIONS
 from hpo_core.schedulers.base import Scheduler
 
 
@@ -52,7 +53,6 @@ def blackbox_seed_stream(random_seed: int, seed: int) -> int:
     return int(np.random.SeedSequence([random_seed, seed, 1]).generate_state(1)[0])
 
 
-FCNET_ORDINAL = ("none", "equal", "nn", "nn-log")
 
 #: Distributions whose versions are recorded with every run (those not installed are left out).
 VERSIONED_PACKAGES = ("hpo_core", "numpy", "scipy", "pandas", "h5py", "scikit-learn",
@@ -567,29 +567,23 @@ def run_experiment(
     metadata = {
         "experiment_tag": experiment.experiment_tag,
         "tuner_name": name,
-        "use_long_tuner_name_prefix": experiment.use_long_tuner_name_prefix,
         "benchmark": experiment.benchmark,
         "method": experiment.method,
         "seed": experiment.seed,
         "random_seed": experiment.random_seed,
         "scheduler_random_seed": arguments.random_seed,
+        **{o.name: getattr(experiment, o.name) for o in RUN_OPTIONS if o.experiment_field},
+        # the budget as resolved (the options above hold what was asked for)
         "n_workers": arguments.n_workers,
         "max_wallclock_time": prepared.max_wallclock_time,
         "max_num_evaluations": prepared.max_num_evaluations,
-        "scale_max_wallclock_time": experiment.scale_max_wallclock_time,
         "benchmark_defaults": {"n_workers": benchmark.n_workers,
                                "max_wallclock_time": benchmark.max_wallclock_time,
                                "max_num_evaluations": benchmark.max_num_evaluations},
         "metric": arguments.metric,
         "mode": arguments.mode,
         "resource_attr": arguments.resource_attr,
-        "restrict_configurations": experiment.restrict_configurations,
-        "fcnet_ordinal": experiment.fcnet_ordinal,
-        "blackbox_seed": experiment.blackbox_seed,
         "blackbox_seeds": "per_trial" if experiment.blackbox_seed is None else "fixed",
-        "charge_decision_time": experiment.charge_decision_time,
-        "simulator_overheads": experiment.simulator_overheads,
-        "max_size_data_for_model": experiment.max_size_data_for_model,
         "method_args": dict(experiment.method_args),
         "method_arguments": {
             "config_space": space_to_dict(arguments.config_space),

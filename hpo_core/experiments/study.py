@@ -29,6 +29,7 @@ from hpo_core.experiments.benchmarks import (
     get_benchmark,
     resolve_benchmarks,
 )
+from hpo_core.experiments.options import experiment_options
 
 
 class StudyError(ValueError):
@@ -219,17 +220,8 @@ def check_study(
             experiment = Experiment(
                 experiment_tag=config["experiment_tag"], benchmark=name, method=method,
                 seed=config["start_seed"], random_seed=config.get("random_seed") or 0,
-                n_workers=config.get("n_workers"),
-                max_wallclock_time=config.get("max_wallclock_time"),
-                max_num_evaluations=config.get("max_num_evaluations"),
-                scale_max_wallclock_time=bool(config.get("scale_max_wallclock_time")),
-                restrict_configurations=bool(config.get("restrict_configurations")),
-                fcnet_ordinal=config.get("fcnet_ordinal", "nn-log"),
-                max_size_data_for_model=config.get("max_size_data_for_model"),
                 method_args=config["method_args"].get(method, {}),
-                blackbox_seed=config.get("blackbox_seed"),
-                charge_decision_time=bool(config.get("charge_decision_time")),
-                simulator_overheads=config.get("simulator_overheads", "none"),
+                **experiment_options(config),
             )
             if space is None:
                 notes.append(f"benchmark {name!r}: config space not at hand yet; method "

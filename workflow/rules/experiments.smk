@@ -4,6 +4,8 @@
 import json
 import re
 
+from hpo_core.experiments.options import command_line_flags
+
 EXPENSIVE = [m for m in config["methods"] if m in config["expensive_methods"]]
 CHEAP = [m for m in config["methods"] if m not in config["expensive_methods"]]
 RUN_DIR = f"{RESULTS}/{TAG}/{{benchmark}}/{{method}}/{{seed}}"
@@ -16,21 +18,7 @@ def _alternatives(names):
 
 def _optional_args(wildcards):
     """Flags for the config keys that are set; a job's flags depend only on its own method."""
-    args = []
-    for key in ("n_workers", "max_wallclock_time", "max_num_evaluations",
-                "max_size_data_for_model", "blackbox_seed"):
-        if config[key] is not None:
-            args += [f"--{key}", config[key]]
-    # Flags at their default are left out, so adding a key to a study reruns nothing.
-    for key in ("restrict_configurations", "scale_max_wallclock_time", "verbose",
-                "charge_decision_time"):
-        if config[key]:
-            args += [f"--{key}", 1]
-    if not config["use_long_tuner_name_prefix"]:
-        args += ["--use_long_tuner_name_prefix", 0]
-    if config["simulator_overheads"] != "none":
-        args += ["--simulator_overheads", config["simulator_overheads"]]
-    args += ["--fcnet_ordinal", config["fcnet_ordinal"]]
+    args = command_line_flags(config)
     overrides = config["method_args"].get(wildcards.method)
     if overrides:
         args += ["--method_args", json.dumps({wildcards.method: overrides})]
