@@ -3,7 +3,7 @@
 Sub-commands (each writes one JSON document to ``--out``):
 
 * ``curves``: error and elapsed-time curves of the configurations given in ``--configs``, from
-  :func:`hpo_core.testing.synthetic_curve.learning_curve`.
+  :func:`hpo_core.blackboxes.synthetic_curve.learning_curve`.
 * ``run``: one tuning run (random search or ASHA) on the simulator backend; reports events,
   trials started, seconds of ``Tuner.run()`` and peak RSS of this process.
 """
@@ -29,8 +29,8 @@ def run(method: str, num_trials: int, max_t: int, seed: int) -> dict[str, Any]:
     import hpo_core
     from hpo_core import StoppingCriterion, Tuner
     from hpo_core.backends.simulator import SimulatorBackend
+    from hpo_core.blackboxes.synthetic import SyntheticBlackbox
     from hpo_core.schedulers import FIFOScheduler, HyperbandScheduler
-    from hpo_core.testing import SyntheticBlackbox
 
     blackbox = SyntheticBlackbox(max_t=max_t)
     backend = SimulatorBackend(
@@ -86,7 +86,7 @@ def run(method: str, num_trials: int, max_t: int, seed: int) -> dict[str, Any]:
 
 def curves(configs: list[dict[str, Any]], max_t: int) -> dict[str, Any]:
     """Curves straight from the closed-form function."""
-    from hpo_core.testing.synthetic_curve import learning_curve
+    from hpo_core.blackboxes.synthetic_curve import learning_curve
 
     result = []
     for config in configs:

@@ -2,7 +2,7 @@
 
 This file must not import ``hpo_core``: it runs in a venv holding only one Syne Tune release and
 its dependencies. It re-implements the synthetic learning curve of
-``hpo_core/testing/synthetic_curve.py`` as a Syne Tune ``Blackbox``; the parent checks both
+``hpo_core/blackboxes/synthetic_curve.py`` as a Syne Tune ``Blackbox``; the parent checks both
 implementations against each other with the ``curves`` sub-command.
 
 Sub-commands (each writes one JSON document to ``--out``):
@@ -47,7 +47,7 @@ RESOURCE_ATTR = "epoch"
 MAX_RESOURCE_ATTR = "epochs"
 N_WORKERS = 4
 
-# Same formula as hpo_core/testing/synthetic_curve.py, written out again for this venv.
+# Same formula as hpo_core/blackboxes/synthetic_curve.py, written out again for this venv.
 OPTIMIZER_PENALTY = {"sgd": 0.06, "adam": 0.0, "rmsprop": 0.03}
 
 

@@ -9,7 +9,7 @@ What is measured
     * ``asha``: ASHA, stopping type, grace period 1, reduction factor 3, one bracket, random
       searcher.
 
-    Both libraries tune the same closed-form blackbox (``hpo_core/testing/synthetic_curve.py``;
+    Both libraries tune the same closed-form blackbox (``hpo_core/blackboxes/synthetic_curve.py``;
     re-implemented for Syne Tune in ``_syne_tune_runner.py``, and the two implementations are
     checked to give the same curves before anything is timed) over the same space: learning
     rate, units, dropout, optimizer, batch size, plus the constant ``epochs = max_t`` read by the

@@ -112,7 +112,7 @@ def yahpo_max_wallclock_time(scenario: str, instance: str) -> float:
 
 
 def _synthetic() -> Blackbox:
-    from hpo_core.testing import SyntheticBlackbox
+    from hpo_core.blackboxes.synthetic import SyntheticBlackbox
 
     return SyntheticBlackbox(max_t=27)
 

@@ -1,5 +1,5 @@
 """Test helpers that are real components, not mocks: a cheap, deterministic blackbox."""
 
-from hpo_core.testing.synthetic import SyntheticBlackbox, synthetic_config_space
+from hpo_core.blackboxes.synthetic import SyntheticBlackbox, synthetic_config_space
 
 __all__ = ["SyntheticBlackbox", "synthetic_config_space"]

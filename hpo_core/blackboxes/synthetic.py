@@ -11,7 +11,7 @@ import numpy as np
 
 from hpo_core import space as sp
 from hpo_core.blackboxes.base import Blackbox, Curve
-from hpo_core.testing.synthetic_curve import learning_curve
+from hpo_core.blackboxes.synthetic_curve import learning_curve
 
 
 def synthetic_config_space(max_t: int = 27) -> dict[str, Any]:
@@ -27,7 +27,7 @@ def synthetic_config_space(max_t: int = 27) -> dict[str, Any]:
 
 
 class SyntheticBlackbox(Blackbox):
-    """Closed-form learning curves (:mod:`hpo_core.testing.synthetic_curve`).
+    """Closed-form learning curves (:mod:`hpo_core.blackboxes.synthetic_curve`).
 
     Objectives ``error`` (minimize) and ``elapsed_time`` (cumulative seconds) at epochs
     ``1..max_t``. The same config always gives the same curve.
