@@ -171,6 +171,8 @@ class Tuner:
         self.num_trials_started = 0
         self.num_trials_completed = 0
         self.num_trials_finished = 0
+        # results a polled loop fetched but did not handle (see _run_polled)
+        self.num_results_dropped = 0
         self.real_seconds = 0.0
         #: Resources at which the scheduler wants each trial's results (None: all).
         self._levels_of: dict[int, Container[int] | None] = {}
@@ -217,7 +219,8 @@ class Tuner:
         return (
             (c.max_num_trials_started is not None
              and self.num_trials_started >= c.max_num_trials_started)
-            or (c.max_num_evaluations is not None and len(self.results) >= c.max_num_evaluations)
+            or (c.max_num_evaluations is not None
+                and len(self.results) + self.num_results_dropped >= c.max_num_evaluations)
             or (c.max_num_trials_completed is not None
                 and self.num_trials_completed >= c.max_num_trials_completed)
             or (c.max_num_trials_finished is not None
@@ -263,7 +266,9 @@ class Tuner:
         is paused, stopped or done), then starts trials on the free workers, or sleeps if there
         are none; tuning ends after the round whose results pass the time budget. Running trial
         ids are kept in a ``set`` as Syne Tune keeps them: its iteration order is the order
-        results are handled in.
+        results are handled in. The skipped results are not recorded, but count towards
+        ``max_num_evaluations`` (``num_results_dropped``), as Syne Tune's tuning status counts
+        every result it fetched.
         """
         backend, n_workers = self.backend, self.n_workers
         max_time = self.stop_criterion.max_wallclock_time
@@ -274,6 +279,7 @@ class Tuner:
             done: set[int] = set()
             for event in backend.fetch(list(running)):
                 if event.trial_id in done:
+                    self.num_results_dropped += event.kind is not EventKind.ERROR
                     continue
                 latest = max(latest, event.time)
                 if self._handle(event) is not _CONTINUE or event.is_last or (

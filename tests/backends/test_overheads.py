@@ -19,12 +19,13 @@ from hpo_core.tuner import StoppingCriterion, Tuner
 
 
 def polled_tuner(scheduler: Any, n_workers: int, budget: float = 1_000.0,
-                 **overheads: float) -> Tuner:
+                 max_num_evaluations: int | None = None, **overheads: float) -> Tuner:
     return Tuner(
         backend=OverheadSimulatorBackend(blackbox=StepBlackbox(), max_resource_attr="epochs",
                                          overheads=SimulatorOverheads(**overheads)),
         scheduler=scheduler,
-        stop_criterion=StoppingCriterion(max_wallclock_time=budget),
+        stop_criterion=StoppingCriterion(max_wallclock_time=budget,
+                                         max_num_evaluations=max_num_evaluations),
         n_workers=n_workers,
     )
 
@@ -75,6 +76,18 @@ def test_results_after_a_pause_in_the_same_poll_are_dropped() -> None:
     tuner.run()
     assert [(t, r) for t, r, _ in rows(tuner)] == [(0, 1), *[(1, e) for e in (1, 2, 3, 4)],
                                                    (0, 2), (0, 3), (0, 4)]
+
+
+def test_dropped_results_count_towards_max_num_evaluations_as_in_syne_tune() -> None:
+    # As above: the 5 s poll fetches trial 0's epochs 1 and 2 (2 counted, 1 recorded); trial 1
+    # (k = 3, from 5.102 s) reports epoch 1 by the 10 s poll and epochs 2, 3 by the 15 s poll,
+    # where 5 results have been fetched: tuning stops with 4 recorded.
+    scheduler = Scripted([{"k": 2, "epochs": 4}, {"k": 3, "epochs": 4}],
+                         pause_at={0: 1}, resume_after={0: 2})
+    tuner = polled_tuner(scheduler, n_workers=1, max_num_evaluations=5)
+    tuner.run()
+    assert [(t, r) for t, r, _ in rows(tuner)] == [(0, 1), (1, 1), (1, 2), (1, 3)]
+    assert tuner.num_results_dropped == 1
 
 
 def test_epochs_grow_by_at_least_the_minimum_step() -> None:

@@ -1,6 +1,8 @@
 # Config validation (schema + registries), the study's master seed and target lists. Everything
 # here runs when the Snakefile is read, so a bad config fails before any job starts.
+import json
 import os
+import re
 import secrets
 import sys
 import tempfile
@@ -15,6 +17,7 @@ from hpo_core.blackboxes.download import default_mirror_dirs
 from hpo_core.blackboxes.repository import build_blackbox, set_aside_if_damaged
 from hpo_core.experiments import methods as method_registry
 from hpo_core.experiments.benchmarks import get_benchmark, resolve_benchmarks
+from hpo_core.experiments.options import command_line_flags
 from hpo_core.experiments.study import StudyError, check_schema, check_study
 
 SCHEMA = Path(workflow.main_snakefile).parent / "workflow/schemas/config.schema.yaml"
@@ -102,11 +105,12 @@ def _persist_seed(seed, source):
 
 
 def master_random_seed():
-    """The study's master seed: persisted with the study on first use, read back afterwards.
+    """The study's master seed and, for a new study, where it came from (``None`` otherwise).
 
-    Every reading of the Snakefile (later runs, reruns, reports, jobs on cluster nodes) gets
-    the same seed; a config seed that differs from the persisted one is an error, so one
-    study never mixes seeds.
+    A study's first real run persists the seed (``onstart`` below), never a dry run, a lint or
+    a report; every later reading of the Snakefile (reruns, reports, jobs on cluster nodes)
+    reads it back. A config seed that differs from the persisted one is an error, so one study
+    never mixes seeds.
     """
     given = config["random_seed"]
     seed = _persisted_seed()
@@ -114,14 +118,10 @@ def master_random_seed():
         # Inside a job the main process has persisted the seed already; never draw here.
         if given is None:
             raise ValueError(f"no master seed: {STUDY_FILE} is missing on this node")
-        return given
+        return given, None
     if seed is None:
-        if given is None:
-            seed = _persist_seed(secrets.randbits(32), "drawn")
-            print(f"random_seed: drew {seed}, persisted in {STUDY_FILE}", file=sys.stderr)
-        else:
-            seed = _persist_seed(given, "config")
-    elif given is None and workflow.is_main_process:
+        return (secrets.randbits(32), "drawn") if given is None else (given, "config")
+    if given is None and workflow.is_main_process:
         print(f"random_seed: {seed}, persisted in {STUDY_FILE}", file=sys.stderr)
     if given is not None and given != seed:
         raise ValueError(
@@ -129,10 +129,23 @@ def master_random_seed():
             f"study '{TAG}' persisted in {STUDY_FILE}; use random_seed: {seed} (or leave it "
             "out), or start a new study with another experiment_tag"
         )
-    return seed
+    return seed, None
 
 
-RANDOM_SEED = config["random_seed"] = master_random_seed()  # the report shows it
+RANDOM_SEED, _SEED_SOURCE = master_random_seed()
+config["random_seed"] = RANDOM_SEED  # the report shows it
+
+
+onstart:
+    if _SEED_SOURCE is not None:
+        persisted = _persist_seed(RANDOM_SEED, _SEED_SOURCE)
+        if persisted != RANDOM_SEED:  # another run of a new study with this tag came first
+            raise ValueError(
+                f"study '{TAG}': another run persisted the master seed {persisted} in "
+                f"{STUDY_FILE} first; run again to use it"
+            )
+        if _SEED_SOURCE == "drawn":
+            print(f"random_seed: drew {RANDOM_SEED}, persisted in {STUDY_FILE}", file=sys.stderr)
 
 
 def run_dirs(benchmark):
@@ -173,6 +186,20 @@ def hpo_core_job(argv, log):
     profile), the command goes to warm worker processes that have the library imported and keep
     blackboxes loaded; in a job process of its own (cluster node, spawned job) it runs there.
     """
-    from hpo_core.experiments.jobs import run_cli_job
+    from hpo_core.jobs import run_cli_job
 
     run_cli_job(argv, log=log[0], workers=workflow.cores if workflow.is_main_process else None)
+
+
+def _alternatives(names):
+    """Regex matching exactly these names (longest first), or nothing if there are none."""
+    return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) or "(?!)"
+
+
+def _optional_args(wildcards):
+    """Flags for the config keys that are set; a job's flags depend only on its own method."""
+    args = command_line_flags(config)
+    overrides = config["method_args"].get(wildcards.method)
+    if overrides:
+        args += ["--method_args", json.dumps({wildcards.method: overrides})]
+    return args

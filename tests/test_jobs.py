@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hpo_core import jobs
 from hpo_core import space as sp
 from hpo_core.blackboxes.repository import blackbox_file
 from hpo_core.blackboxes.tabular import TabularBlackbox
-from hpo_core.experiments import jobs
 from hpo_core.experiments.benchmarks import SurrogateBenchmark
 from hpo_core.experiments.launcher import load_benchmark_blackbox
 from hpo_core.testing import SyntheticBlackbox
