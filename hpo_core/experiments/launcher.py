@@ -53,7 +53,6 @@ def blackbox_seed_stream(random_seed: int, seed: int) -> int:
     return int(np.random.SeedSequence([random_seed, seed, 1]).generate_state(1)[0])
 
 
-
 #: Distributions whose versions are recorded with every run (those not installed are left out).
 VERSIONED_PACKAGES = ("hpo_core", "numpy", "scipy", "pandas", "h5py", "scikit-learn",
                       "onnxruntime")
