@@ -38,7 +38,7 @@ from hpo_core.experiments.methods import (
     check_method_fits_benchmark,
     get_definition,
 )
-from hpo_core.experiments.options import FCNET_ORDINAL, RUN_OPTIONS
+from hpo_core.experiments.options import FCNET_ORDINAL, RUN_OPTIONS, check_options
 from hpo_core.schedulers.base import Scheduler
 
 
@@ -300,6 +300,7 @@ def _prepare(
 ) -> PreparedExperiment:
     definition = get_definition(experiment.method)
     check_method_fits_benchmark(experiment.method, benchmark)
+    check_options(experiment)
     seed = experiment.blackbox_seed
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)
                              or not 0 <= seed < benchmark.num_seeds):
@@ -308,14 +309,6 @@ def _prepare(
             f"[0, {benchmark.num_seeds}) for benchmark {experiment.benchmark!r}, got {seed!r}"
         )
     cap = experiment.max_num_evaluations
-    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
-        raise ValueError(f"max_num_evaluations must be null (the benchmark's default) or an "
-                         f"int >= 1, got {cap!r}")
-    if experiment.simulator_overheads not in SIMULATOR_OVERHEADS:
-        raise ValueError(
-            f"simulator_overheads must be one of {list(SIMULATOR_OVERHEADS)}, got "
-            f"{experiment.simulator_overheads!r}"
-        )
     if experiment.benchmark.startswith("fcnet-"):
         config_space = fcnet_init_lr(config_space, experiment.fcnet_ordinal)
     scheduler_kwargs: dict[str, Any] = {}

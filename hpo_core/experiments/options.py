@@ -97,6 +97,26 @@ class RunOption:
         else:
             parser.add_argument(flag, type=positive_float, default=self.default, help=self.help)
 
+    def check(self, value: Any) -> None:
+        """Raise ``ValueError`` naming the option and what it allows unless ``value`` fits."""
+        if self.kind == "choice":
+            if value not in self.choices:
+                raise ValueError(f"{self.name} must be one of {list(self.choices)}, got {value!r}")
+            return
+        if self.kind == "flag":
+            if not isinstance(value, bool):
+                raise ValueError(f"{self.name} must be true or false, got {value!r}")
+            return
+        if value is None:
+            return
+        number = not isinstance(value, bool) and isinstance(
+            value, int if self.kind == "int" else (int, float))
+        if self.kind == "int" and not (number and value >= self.minimum):
+            raise ValueError(f"{self.name} must be null (the default) or an int >= "
+                             f"{self.minimum}, got {value!r}")
+        if self.kind == "number" and not (number and 0 < value < math.inf):
+            raise ValueError(f"{self.name} must be null or a positive number, got {value!r}")
+
     def value(self, raw: Any) -> Any:
         """``raw`` (from the command line or a study file) as the ``Experiment`` field takes it."""
         return bool(raw) if self.kind == "flag" else raw
@@ -150,6 +170,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add ``--<name>`` for every run option to ``hpo-core run``'s parser."""
     for option in RUN_OPTIONS:
         option.add_argument(parser)
+
+
+def check_options(values: Any) -> None:
+    """Check every run option of ``values`` (an ``Experiment``) against its declaration."""
+    for option in RUN_OPTIONS:
+        if option.experiment_field:
+            option.check(getattr(values, option.name))
 
 
 def experiment_options(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +95,20 @@ def test_metadata_records_every_option_as_given(tmp_path: Path) -> None:
     # the polled loop also counts results it fetched but dropped towards the cap
     assert 0 < meta["num_results"] <= 25
     assert OPTIONS["verbose"].experiment_field is False
+
+
+@pytest.mark.parametrize(("name", "bad", "allowed"), [
+    ("n_workers", 0, "an int >= 1"), ("max_num_evaluations", 2.5, "an int >= 1"),
+    ("blackbox_seed", -1, "an int >= 0"), ("max_wallclock_time", -3.0, "a positive number"),
+    ("charge_decision_time", 1, "true or false"),
+    ("simulator_overheads", "syne-tune", "one of ['none', 'syne_tune']"),
+    ("fcnet_ordinal", "log", "one of ['none', 'equal', 'nn', 'nn-log']"),
+])
+def test_a_bad_option_is_refused_before_the_run_naming_it_and_what_it_allows(
+    tmp_path: Path, name: str, bad: Any, allowed: str
+) -> None:
+    experiment = Experiment(experiment_tag="bad", benchmark="synthetic", method="RS", seed=0,
+                            random_seed=3, **{name: bad})
+    with pytest.raises(ValueError, match=rf"^{name} must be .*{re.escape(allowed)}.*got"):
+        run_experiment(experiment, tmp_path)
+    assert not any(tmp_path.iterdir())  # nothing written
