@@ -29,8 +29,6 @@ from hpo_core import space as sp
 from hpo_core.experiments.benchmarks import SurrogateBenchmark
 from hpo_core.schedulers import FIFOScheduler, HyperbandScheduler
 from hpo_core.schedulers.base import Scheduler
-from hpo_core.schedulers.hyperband import resolve_max_t
-from hpo_core.schedulers.rungs import geometric_rung_levels
 
 
 class MethodDoesNotFitError(ValueError):
@@ -247,32 +245,6 @@ def fix_hyperparameters(
     return dataclasses.replace(method_arguments, config_space=new_space, scheduler_kwargs=kwargs)
 
 
-def _capped_brackets(
-    max_brackets: int, args: MethodArguments, kwargs: Mapping[str, Any]
-) -> int:
-    """``max_brackets``, or fewer if the rung levels allow fewer (one more than their number).
-
-    Values the scheduler would reject are left for it to report: the cap is then not applied.
-    """
-    if kwargs.get("rung_levels") is not None:
-        return min(max_brackets, len(kwargs["rung_levels"]) + 1)
-    defaults = inspect.signature(HyperbandScheduler).parameters
-    grace = kwargs.get("grace_period", defaults["grace_period"].default)
-    factor = kwargs.get("reduction_factor", defaults["reduction_factor"].default)
-    valid = (
-        isinstance(grace, int) and not isinstance(grace, bool) and grace >= 1
-        and isinstance(factor, int | float) and not isinstance(factor, bool) and factor >= 2
-    )
-    if not valid:
-        return max_brackets
-    try:
-        max_t = resolve_max_t(args.config_space, kwargs.get("max_t"), args.max_resource_attr)
-    except ValueError:
-        return max_brackets
-    levels = geometric_rung_levels(grace_period=grace, reduction_factor=factor, max_t=max_t)
-    return min(max_brackets, len(levels) + 1)
-
-
 @dataclass(frozen=True, kw_only=True)
 class MethodDefinition:
     """A registry entry: how a method composes its scheduler.
@@ -288,8 +260,6 @@ class MethodDefinition:
         expensive: Whether decisions take long enough to run repetitions in parallel rather
             than in sequence.
         fixed_hyperparameters: Hyperparameters fixed to constants (config-space variants).
-        max_brackets: Hyperband brackets to use, capped at what the rung levels allow (one
-            more than their number), unless ``scheduler_kwargs`` set ``brackets``.
         description: One line for help texts and tables.
     """
 
@@ -299,7 +269,6 @@ class MethodDefinition:
     model_based: bool = False
     expensive: bool = False
     fixed_hyperparameters: Mapping[str, Any] = field(default_factory=dict)
-    max_brackets: int | None = None
     description: str = ""
 
     def resolve(self, method_arguments: MethodArguments, *, method: str) -> MethodArguments:
@@ -319,8 +288,6 @@ class MethodDefinition:
                 "the method argument fields of the same name"
             )
         kwargs = recursive_merge(self.scheduler_kwargs, args.scheduler_kwargs)
-        if self.max_brackets is not None and "brackets" not in kwargs:
-            kwargs["brackets"] = _capped_brackets(self.max_brackets, args, kwargs)
         if self.model_based and args.max_size_data_for_model is not None:
             kwargs = recursive_merge(
                 kwargs, {"search_options": {"max_size_data_for_model":
@@ -369,15 +336,11 @@ _RELU = {"hp_activation_fn_1": "relu", "hp_activation_fn_2": "relu"}
 
 
 def _asha(
-    description: str,
-    *,
-    fixed: Mapping[str, Any] | None = None,
-    max_brackets: int | None = None,
-    **kwargs: Any,
+    description: str, *, fixed: Mapping[str, Any] | None = None, **kwargs: Any,
 ) -> MethodDefinition:
     return MethodDefinition(scheduler=HyperbandScheduler, scheduler_kwargs=kwargs,
                             multi_fidelity=True, fixed_hyperparameters=fixed or {},
-                            max_brackets=max_brackets, description=description)
+                            description=description)
 
 
 #: Searcher options of the GP methods (BO, MOBSTER, Hyper-Tune): Syne Tune's defaults, except
@@ -410,14 +373,13 @@ def _mobster(
 
 
 def _hypertune(description: str, *, model: str, brackets: int = 1) -> MethodDefinition:
-    # Hyper-Tune as seed 003 runs it: promotion type, MOBSTER's model options; with several
-    # brackets, capped like ASHA6-STOP where the rung levels allow fewer
+    # Hyper-Tune as seed 003 runs it: promotion type, MOBSTER's model options; several
+    # brackets are capped by the scheduler where the rung levels allow fewer
     return MethodDefinition(
         scheduler=HyperbandScheduler,
-        scheduler_kwargs={"searcher": "hypertune", "type": "promotion",
+        scheduler_kwargs={"searcher": "hypertune", "type": "promotion", "brackets": brackets,
                           "search_options": {**MOBSTER_SEARCH_OPTIONS, "model": model}},
-        multi_fidelity=True, model_based=True, expensive=True,
-        max_brackets=brackets if brackets > 1 else None, description=description,
+        multi_fidelity=True, model_based=True, expensive=True, description=description,
     )
 
 
@@ -434,7 +396,7 @@ METHODS: dict[str, MethodDefinition] = {
     "ASHA-STOP": _asha("asynchronous successive halving, stopping type", type="stopping"),
     "ASHA-PROM": _asha("asynchronous successive halving, promotion type", type="promotion"),
     "ASHA6-STOP": _asha("asynchronous Hyperband with 6 brackets (fewer if there are fewer "
-                        "rung levels), stopping type", type="stopping", max_brackets=6),
+                        "rung levels), stopping type", type="stopping", brackets=6),
     "PASHA": _asha("progressive ASHA (maximum resource grows while rankings change)",
                    type="pasha"),
     "ASHA-TANH": _asha("ASHA with hp_activation_fn_1 = hp_activation_fn_2 = 'tanh'",

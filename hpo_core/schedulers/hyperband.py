@@ -101,8 +101,10 @@ class HyperbandScheduler(Scheduler):
         reduction_factor: Ratio of successive rung levels, >= 2 (default 3).
         rung_levels: Explicit rung levels (strictly increasing positive ints below max_t),
             instead of ``grace_period`` and ``reduction_factor``.
-        brackets: Number of Hyperband brackets (default 1: successive halving). Bracket ``b``
-            starts its trials at the ``b``-th rung level; brackets are drawn with Hyperband's
+        brackets: Number of Hyperband brackets (default 1: successive halving), at most one
+            more than the number of rung levels (a larger value is capped to that, as in Syne
+            Tune; :attr:`brackets` holds the number used). Bracket ``b`` starts its trials at
+            the ``b``-th rung level; brackets are drawn with Hyperband's
             proportions (more trials in brackets that stop earlier), or from the searcher's
             distribution once it offers one
             (:meth:`~hpo_core.searchers.Searcher.bracket_distribution`, e.g. Hyper-Tune's).
@@ -160,15 +162,10 @@ class HyperbandScheduler(Scheduler):
         self.max_t = resolve_max_t(self.config_space, max_t, max_resource_attr)
         self.levels = self._rung_levels(grace_period, reduction_factor, rung_levels)
         self.reduction_factor = reduction_factor
-        num_brackets = len(self.levels) + 1
         _check_int("brackets", brackets, 1)
-        if brackets > num_brackets:
-            raise ValueError(
-                f"brackets must be between 1 and {num_brackets} (number of rung levels "
-                f"{self.levels} plus one), got {brackets}"
-            )
         if type == "pasha" and brackets != 1:
             raise ValueError(f"type='pasha' supports brackets=1 only, got {brackets}")
+        brackets = min(brackets, len(self.levels) + 1)
         self.brackets = brackets
         self.rung_system_per_bracket = rung_system_per_bracket
         self.searcher_data = searcher_data

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from hpo_core.searchers.base import Searcher
-from hpo_core.searchers.gp.hypertune import HyperTuneSearcher
-from hpo_core.searchers.gp.mobster import MultiFidelityGPSearcher
-from hpo_core.searchers.gp.searcher import GPSearcher
-from hpo_core.searchers.random import RandomSearcher
+from hpo_core.searchers.base import Searcher, SearcherOptions
+from hpo_core.searchers.gp.hypertune import HyperTuneOptions, HyperTuneSearcher
+from hpo_core.searchers.gp.mobster import MultiFidelityGPOptions, MultiFidelityGPSearcher
+from hpo_core.searchers.gp.searcher import GPOptions, GPSearcher
+from hpo_core.searchers.random import RandomSearcher, RandomSearchOptions
 
 #: Searcher name -> class. Model-based searchers join here as they land.
 SEARCHERS: dict[str, type[Searcher]] = {"random": RandomSearcher}
@@ -39,7 +38,12 @@ def make_searcher(
     """A searcher instance from a registry name (or the instance itself).
 
     ``multi_fidelity=True`` (multi-fidelity schedulers) maps names by
-    :data:`MULTI_FIDELITY_NAMES` first.
+    :data:`MULTI_FIDELITY_NAMES` first. ``search_options`` become the searcher's options
+    dataclass (its :attr:`~hpo_core.searchers.Searcher.options_type`).
+
+    Raises:
+        ValueError: For an unknown name, or ``search_options`` that the searcher does not take
+            (naming them and the allowed ones) or that are out of range.
     """
     if isinstance(searcher, Searcher):
         if search_options:
@@ -50,22 +54,24 @@ def make_searcher(
     if multi_fidelity:
         searcher = MULTI_FIDELITY_NAMES.get(searcher, searcher)
     cls = SEARCHERS[searcher]
-    options = dict(search_options or {})
-    fixed = {"config_space", "metric", "mode", "rng", "points_to_evaluate", "self"}
-    allowed = sorted(set(inspect.signature(cls.__init__).parameters) - fixed)
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        raise ValueError(
-            f"search_options {unknown} do not apply to searcher {searcher!r}; allowed: {allowed}"
-        )
-    return cls(
-        config_space,
-        metric=metric,
-        mode=mode,
-        rng=rng,
-        points_to_evaluate=points_to_evaluate,
-        **options,
-    )
+    options = cls.options_type.from_mapping(search_options, searcher=searcher)
+    factory: Callable[..., Searcher] = cls
+    return factory(config_space, metric=metric, mode=mode, rng=rng,
+                   points_to_evaluate=points_to_evaluate, options=options)
 
 
-__all__ = ["MULTI_FIDELITY_NAMES", "SEARCHERS", "RandomSearcher", "Searcher", "make_searcher"]
+__all__ = [
+    "MULTI_FIDELITY_NAMES",
+    "SEARCHERS",
+    "GPOptions",
+    "GPSearcher",
+    "HyperTuneOptions",
+    "HyperTuneSearcher",
+    "MultiFidelityGPOptions",
+    "MultiFidelityGPSearcher",
+    "RandomSearchOptions",
+    "RandomSearcher",
+    "Searcher",
+    "SearcherOptions",
+    "make_searcher",
+]

@@ -2,14 +2,76 @@
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
 from hpo_core import space as sp
+
+
+def check_int(name: str, value: Any, minimum: int) -> int:
+    """``value`` if it is an int ``>= minimum``; ValueError naming ``name`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_fraction(name: str, value: Any) -> float:
+    """``value`` if it is a number in ``[0, 1]``; ValueError naming ``name`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+    return float(value)
+
+
+def check_choice(name: str, value: Any, allowed: Sequence[Any]) -> None:
+    """ValueError naming ``name`` and ``allowed`` unless ``value`` is one of them."""
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SearcherOptions:
+    """The options of a searcher family, each with its default, checked on construction.
+
+    A searcher class names its options type in :attr:`Searcher.options_type`; the registry
+    (:func:`~hpo_core.searchers.make_searcher`) builds it from a ``search_options`` dict with
+    :meth:`from_mapping`. Subclasses add fields (and checks in ``__post_init__``, calling
+    ``super().__post_init__()``); a family that changes a default redeclares only that field.
+    """
+
+    def __post_init__(self) -> None:
+        """Checks of the fields (none here)."""
+
+    @classmethod
+    def names(cls) -> list[str]:
+        """The option names, in declaration order."""
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def from_mapping(cls, options: Mapping[str, Any] | None, *, searcher: str) -> Self:
+        """The options from a ``search_options`` dict (missing keys take their defaults).
+
+        Raises:
+            ValueError: Naming keys that are not options of ``searcher`` and the allowed
+                ones, or an option whose value is out of range.
+        """
+        options = dict(options or {})
+        allowed = sorted(cls.names())
+        unknown = sorted(set(options) - set(allowed))
+        if unknown:
+            raise ValueError(
+                f"search_options {unknown} do not apply to searcher {searcher!r}; "
+                f"allowed: {allowed}"
+            )
+        return cls(**options)
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with ``changes`` (checked again)."""
+        return dataclasses.replace(self, **changes)
 
 
 class Searcher(ABC):
@@ -19,16 +81,27 @@ class Searcher(ABC):
     ``[]`` turns this off; partial configs are completed by the same rule), then whatever the
     concrete searcher draws.
 
+    Every searcher is constructed with these arguments; what differs between searchers is in
+    their options (:attr:`options_type`). A subclass sets up its own state in :meth:`_setup`,
+    which the constructor calls last.
+
     Args:
         config_space: The configuration space.
         metric: Name of the metric to optimize.
         mode: ``"min"`` or ``"max"``.
         rng: The generator all of this searcher's randomness comes from.
         points_to_evaluate: Initial configs, see above.
+        options: An instance of :attr:`options_type` (default: its defaults).
+
+    Raises:
+        ValueError: If ``mode`` is neither ``"min"`` nor ``"max"``.
+        TypeError: If ``options`` is not an instance of :attr:`options_type`.
     """
 
     #: Model-free searchers set this to False: schedulers then need not forward results.
     wants_data: bool = False
+    #: The options this searcher takes (``search_options`` when it is given by name).
+    options_type: ClassVar[type[SearcherOptions]] = SearcherOptions
 
     def __init__(
         self,
@@ -38,8 +111,15 @@ class Searcher(ABC):
         mode: str,
         rng: np.random.Generator,
         points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
+        options: SearcherOptions | None = None,
     ) -> None:
         sp.check_space(config_space)
+        check_choice("mode", mode, ("min", "max"))
+        options = self.options_type() if options is None else options
+        if not isinstance(options, self.options_type):
+            raise TypeError(f"options of {type(self).__name__} must be a "
+                            f"{self.options_type.__name__}, got {type(options).__name__}")
+        self.options = options
         self.config_space = dict(config_space)
         self.metric = metric
         self.mode = mode
@@ -50,6 +130,11 @@ class Searcher(ABC):
             else [sp.complete_config(self.config_space, p) for p in points_to_evaluate]
         )
         self._initial: deque[dict[str, Any]] = deque(initial)
+        self._setup()
+
+    def _setup(self) -> None:  # noqa: B027
+        """The subclass's own state, from :attr:`options` (called once, by the constructor;
+        an override calls ``super()._setup()`` first)."""
 
     def suggest(self, trial_id: int) -> dict[str, Any] | None:
         """Config for trial ``trial_id``, or ``None`` if the searcher has nothing left."""

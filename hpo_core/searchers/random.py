@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from hpo_core import space as sp
-from hpo_core.searchers.base import Searcher
+from hpo_core.searchers.base import Searcher, SearcherOptions, check_int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RandomSearchOptions(SearcherOptions):
+    """Options of :class:`RandomSearcher`.
+
+    Attributes:
+        max_retries: Draws to attempt before concluding that a finite space is exhausted.
+        restrict_configurations: If given, draw only from these configs (e.g. the configs a
+            table holds), each at most once; initial points not among them are dropped.
+    """
+
+    max_retries: int = 100
+    restrict_configurations: Sequence[Mapping[str, Any]] | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_int("max_retries", self.max_retries, 1)
+        if self.restrict_configurations is not None and not len(self.restrict_configurations):
+            raise ValueError("restrict_configurations must not be empty")
 
 
 class RandomSearcher(Searcher):
@@ -20,33 +39,20 @@ class RandomSearcher(Searcher):
         mode: ``"min"`` or ``"max"``.
         rng: The generator all draws come from.
         points_to_evaluate: Initial configs (see :class:`~hpo_core.searchers.base.Searcher`).
-        max_retries: Draws to attempt before concluding that a finite space is exhausted.
-        restrict_configurations: If given, draw only from these configs (e.g. the configs a
-            table holds), each at most once; initial points not among them are dropped.
+        options: See :class:`RandomSearchOptions` (default: its defaults).
     """
 
-    def __init__(
-        self,
-        config_space: Mapping[str, Any],
-        *,
-        metric: str,
-        mode: str,
-        rng: np.random.Generator,
-        points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
-        max_retries: int = 100,
-        restrict_configurations: Sequence[Mapping[str, Any]] | None = None,
-    ) -> None:
-        super().__init__(
-            config_space, metric=metric, mode=mode, rng=rng, points_to_evaluate=points_to_evaluate
-        )
-        self.max_retries = max_retries
+    options_type = RandomSearchOptions
+    options: RandomSearchOptions
+
+    def _setup(self) -> None:
+        super()._setup()
+        options = self.options
         self._seen: set[tuple[Any, ...]] = set()
         self._names = list(sp.hyperparameters(self.config_space))
         self._allowed: list[dict[str, Any]] | None = None
-        if restrict_configurations is not None:
-            self._allowed = [dict(c) for c in restrict_configurations]
-            if not self._allowed:
-                raise ValueError("restrict_configurations must not be empty")
+        if options.restrict_configurations is not None:
+            self._allowed = [dict(c) for c in options.restrict_configurations]
             keys = {sp.config_key(self.config_space, c) for c in self._allowed}
             self._initial = type(self._initial)(
                 c for c in self._initial if sp.config_key(self.config_space, c) in keys
@@ -75,7 +81,7 @@ class RandomSearcher(Searcher):
             return self._draw_allowed()
         if self._size and len(self._seen) >= self._size:
             return None
-        for _ in range(self.max_retries):
+        for _ in range(self.options.max_retries):
             config = sp.sample_config(self.config_space, self.rng)
             key = self._key(config)
             if key not in self._seen:

@@ -34,7 +34,7 @@ def test_hypertune_variants(name: str, model: str, brackets: int) -> None:
     assert metadata["type"] == "promotion" and metadata["brackets"] == brackets
     searcher = scheduler.searcher
     assert isinstance(searcher, HyperTuneSearcher)
-    assert searcher.model_name == model and searcher.levels == [1, 3, 9, 27]
+    assert searcher.options.model == model and searcher.levels == [1, 3, 9, 27]
 
 
 def test_four_brackets_are_capped_by_the_rung_levels() -> None:

@@ -34,8 +34,8 @@ def test_mobster_variants(name: str, type: str, model: str) -> None:
     assert scheduler.metadata()["type"] == type
     searcher = scheduler.searcher
     assert isinstance(searcher, MultiFidelityGPSearcher)
-    assert searcher.model_name == model
-    assert searcher.gp_resource_kernel == "exp-decay-sum"
+    assert searcher.options.model == model
+    assert searcher.options.gp_resource_kernel == "exp-decay-sum"
     assert searcher.levels == [1, 3, 9, 27]
 
 
@@ -45,7 +45,7 @@ def test_max_size_data_for_model_reaches_the_searcher() -> None:
     assert isinstance(scheduler, HyperbandScheduler)
     searcher = scheduler.searcher
     assert isinstance(searcher, MultiFidelityGPSearcher)
-    assert searcher.max_size_data_for_model == 40
+    assert searcher.options.max_size_data_for_model == 40
 
 
 @pytest.mark.parametrize(("name", "value"), [("MOBSTER-TANH", "tanh"), ("MOBSTER-RELU", "relu")])

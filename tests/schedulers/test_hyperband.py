@@ -315,7 +315,6 @@ def test_pasha_grows_max_resource_only_when_ranking_changes() -> None:
         ({"grace_period": 50}, "grace_period"),
         ({"reduction_factor": 1.5}, "reduction_factor"),
         ({"brackets": 0}, "brackets"),
-        ({"brackets": 9}, "brackets"),
         ({"searcher_data": "some"}, "searcher_data"),
         ({"mode": "maximize"}, "mode"),
         ({"rung_levels": [3, 2]}, "rung_levels"),
@@ -326,6 +325,14 @@ def test_pasha_grows_max_resource_only_when_ranking_changes() -> None:
 def test_bad_arguments_name_the_field(kwargs: dict[str, Any], field: str) -> None:
     with pytest.raises(ValueError, match=field):
         make(**kwargs)
+
+
+def test_brackets_are_capped_by_the_rung_levels() -> None:
+    # as Syne Tune's bracket manager does: one more bracket than rung levels at most
+    s = make(brackets=9)
+    assert s.levels == [1, 3, 9] and s.brackets == 4
+    assert s.metadata()["brackets"] == 4
+    assert make(brackets=3).brackets == 3
 
 
 def test_empty_config_space_is_rejected() -> None:

@@ -5,7 +5,7 @@ import pytest
 
 from hpo_core import space as sp
 from hpo_core.schedulers import HyperbandScheduler
-from hpo_core.searchers import RandomSearcher
+from hpo_core.searchers import RandomSearcher, RandomSearchOptions
 from hpo_core.testing import SyntheticBlackbox
 
 SPACE = SyntheticBlackbox().config_space
@@ -15,7 +15,7 @@ def test_restricted_to_given_configs_each_once_then_exhausted() -> None:
     rng = np.random.default_rng(0)
     table = [sp.sample_config(SPACE, rng) for _ in range(25)]
     searcher = RandomSearcher(SPACE, metric="error", mode="min", rng=np.random.default_rng(1),
-                              restrict_configurations=table)
+                              options=RandomSearchOptions(restrict_configurations=table))
     drawn = [searcher.suggest(i) for i in range(25)]
     keys = [sp.config_key(SPACE, c) for c in drawn if c is not None]
     assert sorted(keys) == sorted(sp.config_key(SPACE, c) for c in table)
@@ -28,7 +28,8 @@ def test_restricted_keeps_initial_points_in_the_table() -> None:
     rng = np.random.default_rng(0)
     table = [sp.sample_config(SPACE, rng) for _ in range(5)]
     searcher = RandomSearcher(SPACE, metric="error", mode="min", rng=np.random.default_rng(1),
-                              restrict_configurations=table, points_to_evaluate=[table[3]])
+                              points_to_evaluate=[table[3]],
+                              options=RandomSearchOptions(restrict_configurations=table))
     assert searcher.suggest(0) == table[3]
 
 
@@ -57,4 +58,4 @@ def test_finite_space_is_exhausted() -> None:
 def test_empty_restriction_is_an_error() -> None:
     with pytest.raises(ValueError, match="restrict_configurations"):
         RandomSearcher(SPACE, metric="error", mode="min", rng=np.random.default_rng(0),
-                       restrict_configurations=[])
+                       options=RandomSearchOptions(restrict_configurations=[]))

@@ -64,6 +64,14 @@ class ConfigPosterior(Protocol):
         ...
 
 
+class JointPosterior(ConfigPosterior, Protocol):
+    """A posterior that also gives the joint distribution at several configs."""
+
+    def predict_joint(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean vector and covariance matrix at the rows of ``Xs``."""
+        ...
+
+
 def _ei_terms(
     mean: np.ndarray, variance: np.ndarray, best: Best
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -35,16 +35,17 @@ data rather than waiting for the starting level of the last bracket.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hpo_core.searchers.gp.mobster import MultiFidelityGPSearcher
-from hpo_core.searchers.gp.searcher import _check_int
+from hpo_core.searchers.base import check_int
+from hpo_core.searchers.gp.mobster import MultiFidelityGPOptions, MultiFidelityGPSearcher
 
 if TYPE_CHECKING:  # scipy-backed modules load on first use
-    from hpo_core.searchers.gp.acquisition import ConfigPosterior
+    from hpo_core.searchers.gp.acquisition import ConfigPosterior, JointPosterior
 
 #: Observations the highest level used for the weights needs (and the minimum for any weights).
 MIN_DATA_PER_LEVEL = 6
@@ -54,14 +55,6 @@ MAX_FOLDS = 5
 MIN_WEIGHT = 0.01
 #: Pairwise comparisons held in memory at once by :func:`ranking_losses`.
 _MAX_COMPARISONS = 1 << 22
-
-
-class JointPosterior(Protocol):
-    """A posterior that gives the joint distribution at several configs."""
-
-    def predict_joint(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Mean vector and covariance matrix at the rows of ``Xs``."""
-        ...
 
 
 def sample_joint(mean: np.ndarray, cov: np.ndarray, num_samples: int,
@@ -191,6 +184,25 @@ class EnsemblePosterior:
         return mean, var, (dmean if with_gradient else None), (dvar if with_gradient else None)
 
 
+@dataclass(frozen=True, kw_only=True)
+class HyperTuneOptions(MultiFidelityGPOptions):
+    """Options of :class:`HyperTuneSearcher`: those of
+    :class:`~hpo_core.searchers.gp.mobster.MultiFidelityGPOptions`, with ``model`` defaulting
+    to ``"gp_independent"`` (as in the paper), and:
+
+    Attributes:
+        hypertune_distribution_num_samples: Ranking-loss samples per level; default 50.
+    """
+
+    model: str = "gp_independent"
+    hypertune_distribution_num_samples: int = 50
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_int("hypertune_distribution_num_samples", self.hypertune_distribution_num_samples,
+                  1)
+
+
 class HyperTuneSearcher(MultiFidelityGPSearcher):
     """Hyper-Tune's searcher (see the module docstring), registered as ``"hypertune"``: use it
     with :class:`~hpo_core.schedulers.HyperbandScheduler` (``searcher="hypertune"``), whose
@@ -198,97 +210,23 @@ class HyperTuneSearcher(MultiFidelityGPSearcher):
 
     Args:
         config_space, metric, mode, rng, points_to_evaluate: As for every searcher.
-        model: ``"gp_independent"`` (default, as in the paper) or ``"gp_multitask"``.
-        hypertune_distribution_num_samples: Ranking-loss samples per level; default 50.
-        gp_resource_kernel, resource_acq_bohb_threshold, opt_skip_num_max_resource,
-        num_init_random, num_init_candidates, initial_scoring, num_fantasy_samples, opt_nstarts,
-        opt_maxiter, opt_skip_init_length, opt_skip_period, max_size_data_for_model,
-        max_size_top_fraction, map_reward, restrict_configurations,
-        skip_local_optimization: As for
-            :class:`~hpo_core.searchers.gp.mobster.MultiFidelityGPSearcher`, same defaults.
+        options: :class:`HyperTuneOptions` (default: its defaults).
 
     Attributes:
         level_weights: ``theta`` over :attr:`supported_levels` (``None`` until learned).
         supported_levels: The levels up to ``r*``, lowest first.
-
-    Raises:
-        ValueError: If an option is out of range (naming it and the allowed values).
     """
 
-    def __init__(
-        self,
-        config_space: Mapping[str, Any],
-        *,
-        metric: str,
-        mode: str,
-        rng: np.random.Generator,
-        points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
-        model: str = "gp_independent",
-        hypertune_distribution_num_samples: int = 50,
-        gp_resource_kernel: str = "exp-decay-sum",
-        resource_acq_bohb_threshold: int = 3,
-        opt_skip_num_max_resource: bool = False,
-        num_init_random: int = 6,
-        num_init_candidates: int = 250,
-        initial_scoring: str = "thompson_indep",
-        num_fantasy_samples: int = 20,
-        opt_nstarts: int = 2,
-        opt_maxiter: int = 50,
-        opt_skip_init_length: int = 150,
-        opt_skip_period: int = 1,
-        max_size_data_for_model: int | None = 500,
-        max_size_top_fraction: float = 0.25,
-        map_reward: str | None = None,
-        restrict_configurations: Sequence[Mapping[str, Any]] | None = None,
-        skip_local_optimization: bool = False,
-    ) -> None:
-        super().__init__(
-            config_space, metric=metric, mode=mode, rng=rng,
-            points_to_evaluate=points_to_evaluate, model=model,
-            gp_resource_kernel=gp_resource_kernel,
-            resource_acq_bohb_threshold=resource_acq_bohb_threshold,
-            opt_skip_num_max_resource=opt_skip_num_max_resource, num_init_random=num_init_random,
-            num_init_candidates=num_init_candidates, initial_scoring=initial_scoring,
-            num_fantasy_samples=num_fantasy_samples, opt_nstarts=opt_nstarts,
-            opt_maxiter=opt_maxiter, opt_skip_init_length=opt_skip_init_length,
-            opt_skip_period=opt_skip_period, max_size_data_for_model=max_size_data_for_model,
-            max_size_top_fraction=max_size_top_fraction,
-            map_reward=map_reward, restrict_configurations=restrict_configurations,
-            skip_local_optimization=skip_local_optimization,
-        )
-        self.num_samples = _check_int("hypertune_distribution_num_samples",
-                                      hypertune_distribution_num_samples, 1)
+    options_type = HyperTuneOptions
+    options: HyperTuneOptions
+
+    def _setup(self) -> None:
+        super()._setup()
         self.level_weights: np.ndarray | None = None
         self.supported_levels: list[int] = []
         self._signature: tuple[int, int] | None = None
 
     # -- level weights --------------------------------------------------------------------------
-
-    def _level_posterior(self, level: int) -> JointPosterior | None:
-        """The fitted posterior at ``level`` (no fantasies), ``None`` if the model has none."""
-        from hpo_core.searchers.gp.multitask import ResourceGPModel
-
-        assert self.model is not None
-        if isinstance(self.model, ResourceGPModel):
-            return self.model.posterior.at_resource(level / self.max_t)
-        return self.model.posteriors().get(level)
-
-    def _posterior_given(self, level: int, X: np.ndarray,
-                         y: np.ndarray) -> Callable[[np.ndarray], JointPosterior] | None:
-        """Rows -> the posterior at ``level`` conditioned on those rows of ``(X, y)`` only,
-        with the fitted hyperparameters."""
-        from hpo_core.searchers.gp.multitask import ResourceGPModel
-
-        assert self.model is not None
-        if isinstance(self.model, ResourceGPModel):
-            base = self.model.posterior
-            resource = level / self.max_t
-            rows = np.hstack([X, np.full((X.shape[0], 1), resource)])
-            return lambda train: base.with_data(rows[train], y[train]).at_resource(resource)
-        fitted = self.model.posteriors().get(level)
-        if fitted is None:
-            return None
-        return lambda train: fitted.with_data(X[train], y[train])
 
     def update_level_weights(self) -> None:
         """Recompute :attr:`level_weights` if ``r*`` or its data changed (model fitted)."""
@@ -303,19 +241,19 @@ class HyperTuneSearcher(MultiFidelityGPSearcher):
             return
         levels = self.levels[:top + 1]
         y_top = self.model.standardize(y_top)
-        posterior_given = self._posterior_given(levels[-1], X_top, y_top)
+        posterior_given = self.model.posterior_given(levels[-1], X_top, y_top)
         if posterior_given is None:  # subsampling left r* without data: keep the weights
             return
         self._signature = (top, len(y_top))
-        losses = np.full((len(levels), self.num_samples), np.inf)
+        num_samples = self.options.hypertune_distribution_num_samples
+        losses = np.full((len(levels), num_samples), np.inf)
+        below = self.model.posteriors(levels[:-1])
         for i, level in enumerate(levels[:-1]):
-            posterior = self._level_posterior(level)
-            if posterior is not None:
-                mean, cov = posterior.predict_joint(X_top)
-                losses[i] = ranking_losses(sample_joint(mean, cov, self.num_samples, self.rng),
-                                           y_top)
+            if level in below:
+                mean, cov = below[level].predict_joint(X_top)
+                losses[i] = ranking_losses(sample_joint(mean, cov, num_samples, self.rng), y_top)
         losses[-1] = cross_validation_losses(posterior_given, X_top, y_top,
-                                             num_samples=self.num_samples, rng=self.rng)
+                                             num_samples=num_samples, rng=self.rng)
         self.level_weights = level_weights(losses)
         self.supported_levels = list(levels)
 

@@ -9,13 +9,14 @@ Targets of all levels are standardised together.
 
 :meth:`IndependentGPModel.posteriors` gives one
 :class:`~hpo_core.searchers.gp.model.GPPosterior` per level with data, so that methods
-combining the levels' predictions (Hyper-Tune) can use them directly.
+combining the levels' predictions (Hyper-Tune) can use them directly. The model has the members
+of :class:`~hpo_core.searchers.gp.mobster.LevelModel`, which the multi-fidelity searchers use.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 from scipy.linalg import LinAlgError
@@ -83,13 +84,13 @@ class IndependentGPModel:
 
     def fit(self, X: np.ndarray, levels: np.ndarray, y: np.ndarray, *,
             optimize: bool = True) -> None:
-        """Fit to encoded configs ``X`` (shape ``(n, dim)``) observed at ``levels`` (each one of
-        :attr:`levels`) with targets ``y`` (lower is better)."""
-        unknown = sorted(set(np.unique(levels).tolist()) - set(self.levels))
-        if unknown:
-            raise ValueError(f"levels {unknown} are not among the model's {self.levels}")
+        """Fit to encoded configs ``X`` (shape ``(n, dim)``) observed at ``levels`` with
+        targets ``y`` (lower is better). Observations at resources that are not among
+        :attr:`levels` are ignored (also by :meth:`extend`): there is one process per level."""
+        keep = np.isin(levels, self.levels)
+        X, levels, y = X[keep], levels[keep], y[keep]
         if X.shape[0] == 0:
-            raise ValueError("cannot fit a GP to no data")
+            raise ValueError(f"cannot fit a GP to no data at the levels {self.levels}")
         with single_threaded_blas():
             self.num_fits += 1
             self.y_mean, self.y_scale = standardization(y)
@@ -121,11 +122,32 @@ class IndependentGPModel:
         return GPPosterior(kernel=self._matern.with_params(kernel_params), mean=mean,
                            noise=math.exp(self.params[-1]), X=X, y=y)
 
-    def posteriors(self) -> dict[int, GPPosterior]:
-        """Posterior of each level with data (standardised units), from the last fit."""
+    def posteriors(self, levels: Iterable[int] | None = None) -> dict[int, GPPosterior]:
+        """Posterior of each of ``levels`` (default: all) that has data, in standardised
+        units, from the last fit."""
         if self.num_fits == 0:
             raise RuntimeError("the model has not been fitted")
-        return dict(self._posteriors)
+        if levels is None:
+            return dict(self._posteriors)
+        return {r: self._posteriors[r] for r in levels if r in self._posteriors}
+
+    def fantasized(self, levels: Iterable[int], X_pending: np.ndarray,
+                   pending_levels: np.ndarray, *, num_samples: int,
+                   rng: np.random.Generator) -> dict[int, GPPosterior]:
+        """Posteriors at ``levels`` (those with data) after fantasizing the outcomes of the
+        pending configs ``X_pending``: only those heading to a level change its posterior."""
+        return {r: posterior.fantasize(X_pending[pending_levels == r], num_samples=num_samples,
+                                       rng=rng)
+                for r, posterior in self.posteriors(levels).items()}
+
+    def posterior_given(self, level: int, X: np.ndarray,
+                        y: np.ndarray) -> Callable[[np.ndarray], GPPosterior] | None:
+        """Training rows -> the posterior at ``level`` given only those rows of ``(X, y)``
+        (standardised), with the fitted hyperparameters; ``None`` if ``level`` has no data."""
+        fitted = self.posteriors([level]).get(level)
+        if fitted is None:
+            return None
+        return lambda train: fitted.with_data(X[train], y[train])
 
     def predict(self, level: int, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and variance of ``f_level`` at configs ``Xs``, in target units."""

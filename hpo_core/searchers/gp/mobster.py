@@ -11,19 +11,96 @@ asynchronous hyperparameter and neural architecture search").
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from hpo_core.searchers.gp.searcher import GPSearcherBase, _check_fraction, _check_int
+from hpo_core.searchers.base import check_choice, check_int
+from hpo_core.searchers.gp.searcher import GPOptions, GPSearcherBase
 
 if TYPE_CHECKING:
-    from hpo_core.searchers.gp.acquisition import ConfigPosterior
-    from hpo_core.searchers.gp.independent import IndependentGPModel
-    from hpo_core.searchers.gp.multitask import ResourceGPModel
+    from hpo_core.searchers.gp.acquisition import ConfigPosterior, JointPosterior
 
+#: The models over configs and resource levels, see :class:`MultiFidelityGPOptions`.
 MODELS = ("gp_multitask", "gp_independent")
+
+
+class LevelModel(Protocol):
+    """A GP model of the metric over (config, resource level): what the multi-fidelity
+    searchers need of it. :class:`~hpo_core.searchers.gp.multitask.ResourceGPModel` (one GP over
+    both) and :class:`~hpo_core.searchers.gp.independent.IndependentGPModel` (one per level)
+    have these members. Posteriors are in standardised units."""
+
+    num_fits: int
+    num_optimizations: int
+
+    def fit(self, X: np.ndarray, levels: np.ndarray, y: np.ndarray, *,
+            optimize: bool = True) -> None:
+        """Fit to encoded configs ``X`` observed at ``levels`` with targets ``y``."""
+        ...
+
+    def extend(self, X_new: np.ndarray, levels_new: np.ndarray, y_new: np.ndarray) -> None:
+        """Add observations to the last fit, hyperparameters and standardisation kept."""
+        ...
+
+    def standardize(self, y: np.ndarray) -> np.ndarray:
+        """``y`` in the standardised units of the last fit."""
+        ...
+
+    def posteriors(self, levels: Iterable[int]) -> Mapping[int, JointPosterior]:
+        """The posterior over configs at each of ``levels`` the model has."""
+        ...
+
+    def fantasized(self, levels: Iterable[int], X_pending: np.ndarray,
+                   pending_levels: np.ndarray, *, num_samples: int,
+                   rng: np.random.Generator) -> Mapping[int, ConfigPosterior]:
+        """Posteriors at ``levels`` after fantasizing pending configs at their levels."""
+        ...
+
+    def posterior_given(self, level: int, X: np.ndarray, y: np.ndarray
+                        ) -> Callable[[np.ndarray], JointPosterior] | None:
+        """Training rows -> the posterior at ``level`` given only those rows of ``(X, y)``."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class MultiFidelityGPOptions(GPOptions):
+    """Options of the multi-fidelity GP searchers: those of
+    :class:`~hpo_core.searchers.gp.searcher.GPOptions` (``num_init_random`` defaults to 6
+    here), and:
+
+    Attributes:
+        model: ``"gp_multitask"`` (default: one GP over (config, resource) with the
+            ``gp_resource_kernel``) or ``"gp_independent"`` (independent GPs per level sharing
+            lengthscales, :mod:`hpo_core.searchers.gp.independent`).
+        gp_resource_kernel: For ``gp_multitask``, one of
+            :data:`~hpo_core.searchers.gp.resource_kernels.RESOURCE_KERNELS`; default
+            ``"exp-decay-sum"``.
+        resource_acq_bohb_threshold: Observations a level needs to be ``r_acq``; default 3.
+        opt_skip_num_max_resource: Beyond ``opt_skip_init_length`` observations, optimise the
+            hyperparameters only when a trial has reached ``max_t`` since the last optimisation
+            (instead of every ``opt_skip_period``-th fit); default False.
+
+    ``max_size_data_for_model`` keeps, of the observations, a fraction
+    ``max_size_top_fraction`` at the largest levels (the better ones first among equal levels)
+    and draws the rest uniformly from the others (fresh in every fit).
+    """
+
+    num_init_random: int = 6
+    model: str = "gp_multitask"
+    gp_resource_kernel: str = "exp-decay-sum"
+    resource_acq_bohb_threshold: int = 3
+    opt_skip_num_max_resource: bool = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        from hpo_core.searchers.gp.resource_kernels import RESOURCE_KERNELS  # scipy
+
+        check_choice("model", self.model, MODELS)
+        check_choice("gp_resource_kernel", self.gp_resource_kernel, RESOURCE_KERNELS)
+        check_int("resource_acq_bohb_threshold", self.resource_acq_bohb_threshold, 1)
 
 
 class MultiFidelityGPSearcher(GPSearcherBase):
@@ -41,96 +118,19 @@ class MultiFidelityGPSearcher(GPSearcherBase):
 
     Args:
         config_space, metric, mode, rng, points_to_evaluate: As for every searcher.
-        model: ``"gp_multitask"`` (default: one GP over (config, resource) with the
-            ``gp_resource_kernel``) or ``"gp_independent"`` (independent GPs per level sharing
-            lengthscales, :mod:`hpo_core.searchers.gp.independent`).
-        gp_resource_kernel: For ``gp_multitask``, one of
-            :data:`~hpo_core.searchers.gp.resource_kernels.RESOURCE_KERNELS`; default
-            ``"exp-decay-sum"``.
-        resource_acq_bohb_threshold: Observations a level needs to be ``r_acq``; default 3.
-        opt_skip_num_max_resource: Beyond ``opt_skip_init_length`` observations, optimise the
-            hyperparameters only when a trial has reached ``max_t`` since the last optimisation
-            (instead of every ``opt_skip_period``-th fit); default False.
-        num_init_random: Number of initial (not model-based) configs; default 6.
-        num_init_candidates: Random configs scored per suggestion; default 250.
-        initial_scoring: ``"thompson_indep"`` (default) or ``"acq_func"``, see
-            :class:`~hpo_core.searchers.gp.searcher.GPSearcherBase`.
-        num_fantasy_samples: Samples fantasized per pending trial; default 20.
-        opt_nstarts: Hyperparameter optimisation runs per fit; default 2.
-        opt_maxiter: Iteration limit of each run; default 50.
-        opt_skip_init_length: Hyperparameters are optimised in every fit up to this many
-            observations; default 150.
-        opt_skip_period: Beyond that, in every ``opt_skip_period``-th fit; default 1.
-        max_size_data_for_model: Fit to at most this many observations: a fraction
-            ``max_size_top_fraction`` of them those at the largest levels (the better ones first
-            among equal levels), the rest drawn uniformly from the others (fresh in every fit);
-            ``None``: all. Default 500.
-        max_size_top_fraction: Default 0.25.
-        map_reward: For ``mode="max"``: ``"minus_x"`` (default) or ``"<a>_minus_x"``.
-        restrict_configurations: Suggest only these configs, each at most once (EI scored on
-            all remaining ones, no local search).
-        skip_local_optimization: Take the best-scoring candidate without local search.
+        options: :class:`MultiFidelityGPOptions` (default: its defaults).
 
     Raises:
-        ValueError: If an option is out of range (naming it and the allowed values).
+        ValueError: If ``mode`` is neither ``"min"`` nor ``"max"``.
     """
 
     wants_data = True
+    options_type = MultiFidelityGPOptions
+    options: MultiFidelityGPOptions
 
-    def __init__(
-        self,
-        config_space: Mapping[str, Any],
-        *,
-        metric: str,
-        mode: str,
-        rng: np.random.Generator,
-        points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
-        model: str = "gp_multitask",
-        gp_resource_kernel: str = "exp-decay-sum",
-        resource_acq_bohb_threshold: int = 3,
-        opt_skip_num_max_resource: bool = False,
-        num_init_random: int = 6,
-        num_init_candidates: int = 250,
-        initial_scoring: str = "thompson_indep",
-        num_fantasy_samples: int = 20,
-        opt_nstarts: int = 2,
-        opt_maxiter: int = 50,
-        opt_skip_init_length: int = 150,
-        opt_skip_period: int = 1,
-        max_size_data_for_model: int | None = 500,
-        max_size_top_fraction: float = 0.25,
-        map_reward: str | None = None,
-        restrict_configurations: Sequence[Mapping[str, Any]] | None = None,
-        skip_local_optimization: bool = False,
-    ) -> None:
-        super().__init__(
-            config_space, metric=metric, mode=mode, rng=rng, points_to_evaluate=points_to_evaluate,
-            num_init_random=num_init_random, num_init_candidates=num_init_candidates,
-            initial_scoring=initial_scoring, num_fantasy_samples=num_fantasy_samples,
-            map_reward=map_reward, restrict_configurations=restrict_configurations,
-            skip_local_optimization=skip_local_optimization,
-        )
-        if model not in MODELS:
-            raise ValueError(f"model must be one of {list(MODELS)}, got {model!r}")
-        from hpo_core.searchers.gp.resource_kernels import make_resource_kernel
-
-        kernel = make_resource_kernel(gp_resource_kernel, dim=self._encoder.dim)
-        self.model_name = model
-        self.gp_resource_kernel = gp_resource_kernel
-        self.resource_acq_bohb_threshold = _check_int(
-            "resource_acq_bohb_threshold", resource_acq_bohb_threshold, 1)
-        self.opt_skip_num_max_resource = bool(opt_skip_num_max_resource)
-        self.opt_nstarts = _check_int("opt_nstarts", opt_nstarts, 1)
-        self.opt_maxiter = _check_int("opt_maxiter", opt_maxiter, 1)
-        self.opt_skip_init_length = _check_int("opt_skip_init_length", opt_skip_init_length, 0)
-        self.opt_skip_period = _check_int("opt_skip_period", opt_skip_period, 1)
-        if max_size_data_for_model is not None:
-            _check_int("max_size_data_for_model", max_size_data_for_model, 2)
-        self.max_size_data_for_model = max_size_data_for_model
-        self.max_size_top_fraction = _check_fraction("max_size_top_fraction",
-                                                     max_size_top_fraction)
-        self.model: ResourceGPModel | IndependentGPModel | None = None
-        self._kernel = kernel
+    def _setup(self) -> None:
+        super()._setup()
+        self.model: LevelModel | None = None
         self.levels: list[int] = []
         self.max_t = 0
         self.searcher_data = "rungs"
@@ -163,17 +163,20 @@ class MultiFidelityGPSearcher(GPSearcherBase):
         from hpo_core.searchers.gp.independent import IndependentGPModel
         from hpo_core.searchers.gp.model import keep_freed_memory
         from hpo_core.searchers.gp.multitask import ResourceGPModel
+        from hpo_core.searchers.gp.resource_kernels import make_resource_kernel
 
         keep_freed_memory()
 
-        if self.model_name == "gp_multitask":
-            self.model = ResourceGPModel(kernel=self._kernel, rng=self.rng,
-                                         opt_nstarts=self.opt_nstarts,
-                                         opt_maxiter=self.opt_maxiter)
+        options = self.options
+        if options.model == "gp_multitask":
+            kernel = make_resource_kernel(options.gp_resource_kernel, dim=self._encoder.dim)
+            self.model = ResourceGPModel(kernel=kernel, max_t=max_t, rng=self.rng,
+                                         opt_nstarts=options.opt_nstarts,
+                                         opt_maxiter=options.opt_maxiter)
         else:
             self.model = IndependentGPModel(dim=self._encoder.dim, levels=self.levels,
-                                            rng=self.rng, opt_nstarts=self.opt_nstarts,
-                                            opt_maxiter=self.opt_maxiter)
+                                            rng=self.rng, opt_nstarts=options.opt_nstarts,
+                                            opt_maxiter=options.opt_maxiter)
 
     def _has_data(self) -> bool:
         return bool(self._count)
@@ -258,7 +261,7 @@ class MultiFidelityGPSearcher(GPSearcherBase):
         """``r_acq``: the largest level with at least ``resource_acq_bohb_threshold``
         observations, else the lowest level with any (see the module docstring)."""
         for level in reversed(self.levels):
-            if self._count.get(level, 0) >= self.resource_acq_bohb_threshold:
+            if self._count.get(level, 0) >= self.options.resource_acq_bohb_threshold:
                 return level
         return min(self._count)
 
@@ -268,61 +271,47 @@ class MultiFidelityGPSearcher(GPSearcherBase):
         from hpo_core.searchers.gp.model import top_count
 
         rows = np.flatnonzero(self._valid[:self._num_rows])
-        size = self.max_size_data_for_model
+        size = self.options.max_size_data_for_model
         if size is None or len(rows) <= size:
             return rows
         # largest levels first, better values first among equal levels
         order = rows[np.lexsort((self._y[rows], -self._level[rows]))]
-        num_top = top_count(size, self.max_size_top_fraction)
+        num_top = top_count(size, self.options.max_size_top_fraction)
         rest = self.rng.choice(order[num_top:], size=size - num_top, replace=False)
         return np.sort(np.concatenate([order[:num_top], rest]))
 
     def _should_optimize(self, num_rows: int) -> bool:
         assert self.model is not None
-        if self.model.num_optimizations == 0 or num_rows <= self.opt_skip_init_length:
+        if self.model.num_optimizations == 0 or num_rows <= self.options.opt_skip_init_length:
             return True
-        if self.opt_skip_num_max_resource:
+        if self.options.opt_skip_num_max_resource:
             return self._count.get(self.max_t, 0) > self._max_t_count_at_optimization
         self._fits_beyond_init += 1
-        return (self._fits_beyond_init - 1) % self.opt_skip_period == 0
+        return (self._fits_beyond_init - 1) % self.options.opt_skip_period == 0
 
     def _fit(self) -> None:
         """Optimise and refit, refit without optimising, or, if only rows were appended since
         the last fit, no optimisation is due and the data stays within
         ``max_size_data_for_model``, extend the last fit by them (its training set,
         standardisation and hyperparameters stay: ``O(n^2)`` per row instead of ``O(n^3)``)."""
-        from hpo_core.searchers.gp.multitask import ResourceGPModel
-
         model = self.model
         assert model is not None
         optimize = self._should_optimize(int(np.count_nonzero(self._valid[:self._num_rows])))
         if optimize:
             self._max_t_count_at_optimization = self._count.get(self.max_t, 0)
-        size = self.max_size_data_for_model
+        size = self.options.max_size_data_for_model
         too_large = size is not None and self._num_train + len(self._new_rows) > size
         if optimize or self._modified or too_large or model.num_fits == 0:
             rows = self._training_rows()
             self._num_train = len(rows)
-            X, levels, y = self._X[rows], self._level[rows], self._y[rows]
-            if isinstance(model, ResourceGPModel):
-                model.fit(self._rows(X, levels), y, optimize=optimize)
-            else:
-                keep = np.isin(levels, self.levels)  # one process per level: rungs and max_t
-                model.fit(X[keep], levels[keep], y[keep], optimize=optimize)
+            model.fit(self._X[rows], self._level[rows], self._y[rows], optimize=optimize)
         else:
             rows = np.array(self._new_rows, dtype=np.int64)
             self._num_train += len(rows)
-            X, levels, y = self._X[rows], self._level[rows], self._y[rows]
-            if isinstance(model, ResourceGPModel):
-                model.extend(self._rows(X, levels), y)
-            else:
-                model.extend(X, levels, y)
+            model.extend(self._X[rows], self._level[rows], self._y[rows])
         self._new_rows = []
         self._modified = False
         self._data_changed = False
-
-    def _rows(self, X: np.ndarray, levels: np.ndarray) -> np.ndarray:
-        return np.hstack([X, (levels / self.max_t)[:, None]])
 
     def acquisition_posterior(self) -> tuple[ConfigPosterior, int, np.ndarray]:
         """The posterior over configs at ``r_acq`` (pending trials fantasized), ``r_acq`` and
@@ -334,15 +323,13 @@ class MultiFidelityGPSearcher(GPSearcherBase):
     def _acquisition_level(self) -> tuple[int, np.ndarray]:
         """``r_acq`` and the incumbent's configs (see :meth:`acquisition_posterior`), after
         fitting the model if the data changed."""
-        from hpo_core.searchers.gp.independent import IndependentGPModel
-
         if self._data_changed:
             self._fit()
+        assert self.model is not None
         level = self.resource_for_acquisition()
-        if isinstance(self.model, IndependentGPModel):
-            fitted = self.model.posteriors()
-            if level not in fitted:  # subsampling dropped it: the largest level left
-                level = max(fitted)
+        fitted = self.model.posteriors(self.levels)
+        if level not in fitted:  # subsampling left it without data: the largest level left
+            level = max(fitted)
         rows = np.flatnonzero(self._valid[:self._num_rows] & (self._level[:self._num_rows]
                                                                == level))
         X_pending, pending_levels = self.pending_trials()
@@ -351,20 +338,11 @@ class MultiFidelityGPSearcher(GPSearcherBase):
     def _fantasized(self, levels: Mapping[int, float]) -> dict[int, ConfigPosterior]:
         """Posteriors over configs at ``levels`` (those the model has) after fantasizing the
         outcomes of pending trials at the levels they head to, from one set of samples."""
-        from hpo_core.searchers.gp.multitask import ResourceGPModel
-
-        X_pending, pending_levels = self.pending_trials()
-        num_samples, rng = self.num_fantasy_samples, self.rng
-        if isinstance(self.model, ResourceGPModel):
-            joint = self.model.posterior.fantasize(self._rows(X_pending, pending_levels),
-                                                   num_samples=num_samples, rng=rng)
-            return {r: joint.at_resource(r / self.max_t) for r in levels}
         assert self.model is not None
-        # independent levels: only trials heading to a level change its posterior
-        fitted = self.model.posteriors()
-        return {r: fitted[r].fantasize(X_pending[pending_levels == r], num_samples=num_samples,
-                                       rng=rng)
-                for r in levels if r in fitted}
+        X_pending, pending_levels = self.pending_trials()
+        return dict(self.model.fantasized(levels, X_pending, pending_levels,
+                                          num_samples=self.options.num_fantasy_samples,
+                                          rng=self.rng))
 
     def _bo_config(self) -> dict[str, Any] | None:
         from hpo_core.searchers.gp import acquisition as acq

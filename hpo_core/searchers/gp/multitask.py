@@ -14,6 +14,7 @@ Acquisition functions see a posterior over configs at one resource level
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 
 import numpy as np
 from scipy.linalg import LinAlgError
@@ -73,8 +74,13 @@ class PosteriorAtResource:
 class ResourceGPModel:
     """The GP over ``(x, r)`` and its hyperparameter fitting.
 
+    Observations are encoded configs ``X`` at resource levels; the model's rows are
+    ``(x, level / max_t)``. It has the members of
+    :class:`~hpo_core.searchers.gp.mobster.LevelModel`, which the multi-fidelity searchers use.
+
     Args:
         kernel: Resource kernel; its current parameters are the first starting point.
+        max_t: The maximum resource (levels are divided by it).
         rng: Source of random restarts.
         opt_nstarts: L-BFGS-B runs per optimisation: from the current parameters, then from
             points drawn uniformly in the boxes (the mean from ``[-1, 1]``).
@@ -88,10 +94,12 @@ class ResourceGPModel:
         y_mean, y_scale: The standardisation, ``y = y_mean + y_scale * y_standardised``.
     """
 
-    def __init__(self, *, kernel: ResourceKernel, rng: np.random.Generator, opt_nstarts: int = 2,
-                 opt_maxiter: int = 50, noise_prior: GammaPrior | None = NOISE_PRIOR,
+    def __init__(self, *, kernel: ResourceKernel, max_t: int, rng: np.random.Generator,
+                 opt_nstarts: int = 2, opt_maxiter: int = 50,
+                 noise_prior: GammaPrior | None = NOISE_PRIOR,
                  noise_floor: float = 1e-6) -> None:
         self.kernel = kernel
+        self.max_t = max_t
         self.rng = rng
         self.opt_nstarts = opt_nstarts
         self.opt_maxiter = opt_maxiter
@@ -116,11 +124,18 @@ class ResourceGPModel:
     def standardize(self, y: np.ndarray) -> np.ndarray:
         return (y - self.y_mean) / self.y_scale
 
-    def fit(self, X: np.ndarray, y: np.ndarray, *, optimize: bool = True) -> None:
-        """Fit to rows ``X`` (shape ``(n, d + 1)``) and targets ``y`` (lower is better),
-        optimising the hyperparameters if ``optimize``."""
+    def rows(self, X: np.ndarray, levels: np.ndarray | float) -> np.ndarray:
+        """Model rows ``(x, level / max_t)`` of encoded configs ``X`` at ``levels``."""
+        resources = np.broadcast_to(np.asarray(levels, dtype=float) / self.max_t, (len(X),))
+        return np.hstack([X, resources[:, None]])
+
+    def fit(self, X: np.ndarray, levels: np.ndarray, y: np.ndarray, *,
+            optimize: bool = True) -> None:
+        """Fit to encoded configs ``X`` observed at ``levels`` with targets ``y`` (lower is
+        better), optimising the hyperparameters if ``optimize``."""
         if X.shape[0] == 0:
             raise ValueError("cannot fit a GP to no data")
+        X = self.rows(X, levels)
         with single_threaded_blas():
             self.num_fits += 1
             self.y_mean, self.y_scale = standardization(y)
@@ -132,12 +147,36 @@ class ResourceGPModel:
             self._posterior = ResourcePosterior(kernel=kernel, noise=math.exp(self.params[-1]),
                                                 X=X, y=self._y)
 
-    def extend(self, X_new: np.ndarray, y_new: np.ndarray) -> None:
+    def extend(self, X_new: np.ndarray, levels_new: np.ndarray, y_new: np.ndarray) -> None:
         """Add observations to the last fit without refitting: same hyperparameters and
         standardisation, the Cholesky factor extended by a block (``O(n^2)`` per row)."""
         with single_threaded_blas():
             self.num_fits += 1
-            self._posterior = self.posterior.extend(X_new, self.standardize(y_new))
+            self._posterior = self.posterior.extend(self.rows(X_new, levels_new),
+                                                    self.standardize(y_new))
+
+    # -- the LevelModel members ------------------------------------------------------------------
+
+    def posteriors(self, levels: Iterable[int]) -> dict[int, PosteriorAtResource]:
+        """The fitted posterior over configs at each of ``levels`` (standardised units)."""
+        posterior = self.posterior
+        return {r: posterior.at_resource(r / self.max_t) for r in levels}
+
+    def fantasized(self, levels: Iterable[int], X_pending: np.ndarray,
+                   pending_levels: np.ndarray, *, num_samples: int,
+                   rng: np.random.Generator) -> dict[int, PosteriorAtResource]:
+        """Posteriors at ``levels`` after fantasizing the outcomes of the pending configs
+        ``X_pending`` at ``pending_levels`` (one joint set of ``num_samples`` samples)."""
+        joint = self.posterior.fantasize(self.rows(X_pending, pending_levels),
+                                         num_samples=num_samples, rng=rng)
+        return {r: joint.at_resource(r / self.max_t) for r in levels}
+
+    def posterior_given(self, level: int, X: np.ndarray,
+                        y: np.ndarray) -> Callable[[np.ndarray], PosteriorAtResource]:
+        """Training rows -> the posterior at ``level`` given only those rows of ``(X, y)``
+        (observed at ``level``, standardised), with the fitted hyperparameters."""
+        base, rows = self.posterior, self.rows(X, level)
+        return lambda train: base.with_data(rows[train], y[train]).at_resource(level / self.max_t)
 
     def _optimize(self) -> None:
         self.num_optimizations += 1
@@ -171,7 +210,7 @@ class ResourceGPModel:
             grad[-1] -= g[0]
         return value, grad
 
-    def predict(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Posterior mean and variance at rows ``(x, r)``, in the units of the targets."""
-        mean, var = self.posterior.predict(np.asarray(Xs, dtype=float))
+    def predict(self, Xs: np.ndarray, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and variance at configs ``Xs`` and ``levels``, in target units."""
+        mean, var = self.posterior.predict(self.rows(np.asarray(Xs, dtype=float), levels))
         return self.y_mean + self.y_scale * mean, self.y_scale**2 * var

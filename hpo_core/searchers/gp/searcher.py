@@ -5,12 +5,19 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hpo_core import space as sp
-from hpo_core.searchers.base import Searcher
+from hpo_core.searchers.base import (
+    Searcher,
+    SearcherOptions,
+    check_choice,
+    check_fraction,
+    check_int,
+)
 
 if TYPE_CHECKING:
     from hpo_core.searchers.gp.acquisition import Best, ConfigPosterior
@@ -44,16 +51,75 @@ def parse_map_reward(map_reward: str) -> float:
     return offset
 
 
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
+@dataclass(frozen=True, kw_only=True)
+class GPOptions(SearcherOptions):
+    """Options of the GP searchers (:class:`GPSearcher`, and with more fields the
+    multi-fidelity ones), each checked on construction.
 
+    Attributes:
+        num_init_random: Number of initial (not model-based) configs, see
+            :class:`GPSearcherBase`; default 3.
+        num_init_candidates: Random configs scored per suggestion; default 250.
+        initial_scoring: How the candidates are scored to pick the start of local search:
+            ``"thompson_indep"`` (default: an independent posterior sample each) or
+            ``"acq_func"`` (EI).
+        num_fantasy_samples: Joint posterior samples of the outcomes of pending trials; EI is
+            averaged over them, so parallel workers are not sent to the same spot; default 20.
+        opt_nstarts: Hyperparameter optimisation runs per fit; default 2.
+        opt_maxiter: Iteration limit of each such run; default 50.
+        opt_skip_init_length: Hyperparameters are optimised in every fit up to this many
+            observations; default 150.
+        opt_skip_period: Beyond that, in every ``opt_skip_period``-th fit only; default 1.
+        max_size_data_for_model: Fit the model to at most this many observations (a fraction
+            ``max_size_top_fraction`` of them the best ones, the rest a random draw of the
+            others, fresh in every fit); default 500 (a fit costs O(n^3): without a cap, long
+            runs slow down sharply); ``None``: all.
+        max_size_top_fraction: Default 0.25.
+        map_reward: For ``mode="max"``: ``"minus_x"`` (default; criterion ``-metric``) or
+            ``"<a>_minus_x"`` (criterion ``a - metric``, e.g. ``"1_minus_x"``). Ignored for
+            ``mode="min"``.
+        restrict_configurations: If given, suggest only these configs (e.g. those a table
+            holds), each at most once: EI is computed for all not yet suggested and the best is
+            taken, without local search. Initial points not among them are dropped.
+        skip_local_optimization: Take the best-scoring candidate instead of climbing EI from it
+            with L-BFGS-B; default False.
 
-def _check_fraction(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
-    return float(value)
+    Raises:
+        ValueError: If an option is out of range (naming it and the allowed values).
+    """
+
+    num_init_random: int = 3
+    num_init_candidates: int = 250
+    initial_scoring: str = "thompson_indep"
+    num_fantasy_samples: int = 20
+    opt_nstarts: int = 2
+    opt_maxiter: int = 50
+    opt_skip_init_length: int = 150
+    opt_skip_period: int = 1
+    max_size_data_for_model: int | None = 500
+    max_size_top_fraction: float = 0.25
+    map_reward: str | None = None
+    restrict_configurations: Sequence[Mapping[str, Any]] | None = None
+    skip_local_optimization: bool = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        from hpo_core.searchers.gp.acquisition import INITIAL_SCORINGS  # scipy on first use
+
+        check_int("num_init_random", self.num_init_random, 0)
+        check_int("num_init_candidates", self.num_init_candidates, 1)
+        check_choice("initial_scoring", self.initial_scoring, INITIAL_SCORINGS)
+        check_int("num_fantasy_samples", self.num_fantasy_samples, 1)
+        check_int("opt_nstarts", self.opt_nstarts, 1)
+        check_int("opt_maxiter", self.opt_maxiter, 1)
+        check_int("opt_skip_init_length", self.opt_skip_init_length, 0)
+        check_int("opt_skip_period", self.opt_skip_period, 1)
+        if self.max_size_data_for_model is not None:
+            check_int("max_size_data_for_model", self.max_size_data_for_model, 2)
+        check_fraction("max_size_top_fraction", self.max_size_top_fraction)
+        parse_map_reward("minus_x" if self.map_reward is None else self.map_reward)
+        if self.restrict_configurations is not None and not len(self.restrict_configurations):
+            raise ValueError("restrict_configurations must not be empty")
 
 
 class GPSearcherBase(Searcher):
@@ -68,57 +134,20 @@ class GPSearcherBase(Searcher):
 
     Args:
         config_space, metric, mode, rng, points_to_evaluate: As for every searcher.
-        num_init_random: Number of initial configs, see above.
-        num_init_candidates: Random configs scored per suggestion.
-        initial_scoring: How the candidates are scored to pick the start of local search:
-            ``"thompson_indep"`` (an independent posterior sample each) or ``"acq_func"`` (EI).
-        num_fantasy_samples: Joint posterior samples of the outcomes of pending trials; EI is
-            averaged over them, so parallel workers are not sent to the same spot.
-        map_reward: For ``mode="max"``: ``"minus_x"`` (criterion ``-metric``) or
-            ``"<a>_minus_x"`` (criterion ``a - metric``, e.g. ``"1_minus_x"``).
-        restrict_configurations: If given, suggest only these configs (e.g. those a table
-            holds), each at most once: EI is computed for all not yet suggested and the best is
-            taken, without local search. Initial points not among them are dropped.
-        skip_local_optimization: Take the best-scoring candidate instead of climbing EI from it
-            with L-BFGS-B.
+        options: The searcher's options (:class:`GPOptions` or a subclass).
     """
 
     wants_data = True
+    options_type = GPOptions
+    options: GPOptions
     #: Iteration limit of the local search.
     local_search_maxiter = 50
 
-    def __init__(
-        self,
-        config_space: Mapping[str, Any],
-        *,
-        metric: str,
-        mode: str,
-        rng: np.random.Generator,
-        points_to_evaluate: Sequence[Mapping[str, Any]] | None,
-        num_init_random: int,
-        num_init_candidates: int,
-        initial_scoring: str,
-        num_fantasy_samples: int,
-        map_reward: str | None,
-        restrict_configurations: Sequence[Mapping[str, Any]] | None,
-        skip_local_optimization: bool,
-    ) -> None:
-        super().__init__(
-            config_space, metric=metric, mode=mode, rng=rng, points_to_evaluate=points_to_evaluate
-        )
-        from hpo_core.searchers.gp.acquisition import INITIAL_SCORINGS
-
-        if mode not in ("min", "max"):
-            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
-        if initial_scoring not in INITIAL_SCORINGS:
-            raise ValueError(f"initial_scoring must be one of {list(INITIAL_SCORINGS)}, got "
-                             f"{initial_scoring!r}")
-        self.num_init_random = _check_int("num_init_random", num_init_random, 0)
-        self.num_init_candidates = _check_int("num_init_candidates", num_init_candidates, 1)
-        self.initial_scoring = initial_scoring
-        self.num_fantasy_samples = _check_int("num_fantasy_samples", num_fantasy_samples, 1)
-        self._offset = parse_map_reward("minus_x" if map_reward is None else map_reward)
-        self.skip_local_optimization = bool(skip_local_optimization)
+    def _setup(self) -> None:
+        super()._setup()
+        options = self.options
+        self._offset = parse_map_reward("minus_x" if options.map_reward is None
+                                        else options.map_reward)
         self._encoder = sp.SpaceEncoder(self.config_space)
         self._suggested: set[tuple[Any, ...]] = set()
         self._num_suggested = 0
@@ -132,8 +161,8 @@ class GPSearcherBase(Searcher):
         self._table_X = np.empty((0, self._encoder.dim))
         self._table_row: dict[tuple[Any, ...], int] = {}
         self._available = np.zeros(0, dtype=bool)
-        if restrict_configurations is not None:
-            self._init_table(restrict_configurations)
+        if options.restrict_configurations is not None:
+            self._init_table(options.restrict_configurations)
 
     def _init_table(self, configs: Sequence[Mapping[str, Any]]) -> None:
         rows: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -165,7 +194,7 @@ class GPSearcherBase(Searcher):
             first = self._initial.popleft()
             config = first if self._is_new(first) else None
         if config is None:
-            if self._num_suggested < self.num_init_random or not self._has_data():
+            if self._num_suggested < self.options.num_init_random or not self._has_data():
                 config = self._random_config()
             else:
                 from hpo_core.searchers.gp.model import single_threaded_blas
@@ -221,11 +250,12 @@ class GPSearcherBase(Searcher):
                                                           best=best)]]
         if self._size and len(self._suggested) >= self._size:
             return None
-        candidates = sp.sample_configs(self.config_space, self.num_init_candidates, self.rng)
+        candidates = sp.sample_configs(self.config_space, self.options.num_init_candidates,
+                                       self.rng)
         return acq.select_config(
             posterior, encoder=self._encoder, best=best, candidates=candidates,
-            is_new=self._is_new, initial_scoring=self.initial_scoring, rng=self.rng,
-            num_local_starts=0 if self.skip_local_optimization else NUM_LOCAL_STARTS,
+            is_new=self._is_new, initial_scoring=self.options.initial_scoring, rng=self.rng,
+            num_local_starts=0 if self.options.skip_local_optimization else NUM_LOCAL_STARTS,
             local_maxiter=self.local_search_maxiter,
         )
 
@@ -248,62 +278,15 @@ class GPSearcher(GPSearcherBase):
         rng: The generator all randomness comes from (random configs, candidates, restarts,
             subsampling, fantasies).
         points_to_evaluate: Initial configs (see :class:`~hpo_core.searchers.base.Searcher`).
-        num_init_random: Number of initial configs; default 3.
-        num_init_candidates: Random configs scored per suggestion; default 250.
-        initial_scoring: ``"thompson_indep"`` (default) or ``"acq_func"``, see
-            :class:`GPSearcherBase`.
-        num_fantasy_samples: Samples fantasized per pending trial; default 20.
-        opt_nstarts: Hyperparameter optimisation runs per fit; default 2.
-        opt_maxiter: Iteration limit of each such run; default 50.
-        opt_skip_init_length: Hyperparameters are refitted on every new observation up to this
-            many observations; default 150.
-        opt_skip_period: Beyond that, only on every ``opt_skip_period``-th one; default 1.
-        max_size_data_for_model: Fit the model to at most this many observations (the best
-            ones and a random draw of the others, see
-            :class:`~hpo_core.searchers.gp.model.GPModel`); default 500 (a fit costs O(n^3):
-            without a cap, long runs slow down sharply); ``None``: all.
-        max_size_top_fraction: The fraction of those kept for being best; default 0.25.
-        map_reward: For ``mode="max"``: ``"minus_x"`` (default) or ``"<a>_minus_x"``. Ignored
-            for ``mode="min"``.
-        restrict_configurations: Suggest only these configs, see :class:`GPSearcherBase`.
-        skip_local_optimization: Take the best-scoring candidate without local search; default
-            False.
+        options: :class:`GPOptions` (default: its defaults).
 
     Raises:
-        ValueError: If an option is out of range (naming it).
+        ValueError: If ``mode`` is neither ``"min"`` nor ``"max"``.
     """
 
-    def __init__(
-        self,
-        config_space: Mapping[str, Any],
-        *,
-        metric: str,
-        mode: str,
-        rng: np.random.Generator,
-        points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
-        num_init_random: int = 3,
-        num_init_candidates: int = 250,
-        initial_scoring: str = "thompson_indep",
-        num_fantasy_samples: int = 20,
-        opt_nstarts: int = 2,
-        opt_maxiter: int = 50,
-        opt_skip_init_length: int = 150,
-        opt_skip_period: int = 1,
-        max_size_data_for_model: int | None = 500,
-        max_size_top_fraction: float = 0.25,
-        map_reward: str | None = None,
-        restrict_configurations: Sequence[Mapping[str, Any]] | None = None,
-        skip_local_optimization: bool = False,
-    ) -> None:
-        super().__init__(
-            config_space, metric=metric, mode=mode, rng=rng, points_to_evaluate=points_to_evaluate,
-            num_init_random=num_init_random, num_init_candidates=num_init_candidates,
-            initial_scoring=initial_scoring, num_fantasy_samples=num_fantasy_samples,
-            map_reward=map_reward, restrict_configurations=restrict_configurations,
-            skip_local_optimization=skip_local_optimization,
-        )
-        if max_size_data_for_model is not None:
-            _check_int("max_size_data_for_model", max_size_data_for_model, 2)
+    def _setup(self) -> None:
+        super()._setup()
+        options = self.options
         # scipy is imported here, not with the registry, so `import hpo_core` stays light.
         from hpo_core.searchers.gp.kernels import Matern52
         from hpo_core.searchers.gp.model import GPModel, keep_freed_memory
@@ -312,14 +295,13 @@ class GPSearcher(GPSearcherBase):
 
         self.model: GPModel = GPModel(
             kernel=Matern52(dim=self._encoder.dim),
-            rng=rng,
-            opt_nstarts=_check_int("opt_nstarts", opt_nstarts, 1),
-            opt_maxiter=_check_int("opt_maxiter", opt_maxiter, 1),
-            opt_skip_init_length=_check_int("opt_skip_init_length", opt_skip_init_length, 0),
-            opt_skip_period=_check_int("opt_skip_period", opt_skip_period, 1),
-            max_size_data_for_model=max_size_data_for_model,
-            max_size_top_fraction=_check_fraction("max_size_top_fraction",
-                                                  max_size_top_fraction),
+            rng=self.rng,
+            opt_nstarts=options.opt_nstarts,
+            opt_maxiter=options.opt_maxiter,
+            opt_skip_init_length=options.opt_skip_init_length,
+            opt_skip_period=options.opt_skip_period,
+            max_size_data_for_model=options.max_size_data_for_model,
+            max_size_top_fraction=options.max_size_top_fraction,
         )
         self._pending: set[int] = set()
         #: trial_id -> (encoded config, criterion, resource)
@@ -345,7 +327,8 @@ class GPSearcher(GPSearcherBase):
             self._data_changed = False
         real = self.model.posterior
         pending = np.array([self._x[t] for t in self._pending]).reshape(-1, self._encoder.dim)
-        posterior = real.fantasize(pending, num_samples=self.num_fantasy_samples, rng=self.rng)
+        posterior = real.fantasize(pending, num_samples=self.options.num_fantasy_samples,
+                                   rng=self.rng)
         return self._select(posterior, acq.incumbent(posterior, posterior.X))
 
     def observe(

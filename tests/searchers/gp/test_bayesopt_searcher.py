@@ -11,7 +11,7 @@ from hpo_core import space as sp
 from hpo_core.backends.simulator import SimulatorBackend
 from hpo_core.schedulers import FIFOScheduler, HyperbandScheduler
 from hpo_core.searchers import SEARCHERS
-from hpo_core.searchers.gp.searcher import GPSearcher, parse_map_reward
+from hpo_core.searchers.gp.searcher import GPOptions, GPSearcher, parse_map_reward
 from hpo_core.testing import SyntheticBlackbox
 from hpo_core.tuner import StoppingCriterion, Tuner
 
@@ -27,7 +27,7 @@ def quadratic(config: dict[str, Any]) -> float:
 def searcher(space: dict[str, Any] = SQUARE, seed: int = 0, mode: str = "min",
              **options: Any) -> GPSearcher:
     return GPSearcher(space, metric="f", mode=mode, rng=np.random.default_rng(seed),
-                      **{**FAST, **options})
+                      options=GPOptions(**{**FAST, **options}))
 
 
 def optimise(s: GPSearcher, n: int, sign: float = 1.0) -> list[dict[str, Any]]:
@@ -86,7 +86,8 @@ def test_bad_options_are_named(options: dict[str, Any], name: str) -> None:
 def test_initial_points_then_random_then_model() -> None:
     first, second = {"x": 0.1, "y": 0.1}, {"x": 0.9}
     s = GPSearcher(SQUARE, metric="f", mode="min", rng=np.random.default_rng(3),
-                   points_to_evaluate=[first, second], num_init_random=4)
+                   points_to_evaluate=[first, second],
+                   options=GPOptions(num_init_random=4))
     configs = optimise(s, 4)
     assert configs[0] == first and configs[1] == {"x": 0.9, "y": 0.5}
     reference = np.random.default_rng(3)
@@ -135,8 +136,8 @@ def test_pending_configs_are_fantasised_until_observed_or_failed(failed: bool) -
     initial = [{"x": 0.1, "y": 0.1}, {"x": 0.9, "y": 0.9}, {"x": 0.1, "y": 0.9},
                {"x": 0.9, "y": 0.1}, {"x": 0.5, "y": 0.5}, {"x": 0.3, "y": 0.3}]
     s = GPSearcher(SQUARE, metric="f", mode="min", rng=np.random.default_rng(0),
-                   points_to_evaluate=initial, num_init_random=0,
-                   restrict_configurations=table)
+                   points_to_evaluate=initial,
+                   options=GPOptions(num_init_random=0, restrict_configurations=table))
     assert optimise(s, 6) == initial
     first = s.suggest(6)
     if failed:
@@ -192,7 +193,8 @@ def test_restricted_to_the_table() -> None:
     rng = np.random.default_rng(0)
     table = [sp.sample_config(SQUARE, rng) for _ in range(12)]
     s = GPSearcher(SQUARE, metric="f", mode="min", rng=np.random.default_rng(1),
-                   points_to_evaluate=[table[5], {"x": 0.5}], restrict_configurations=table)
+                   points_to_evaluate=[table[5], {"x": 0.5}],
+                   options=GPOptions(restrict_configurations=table))
     configs = optimise(s, 12)
     assert configs[0] == table[5]  # the midpoint is not in the table: dropped
     assert sorted(map(str, configs)) == sorted(map(str, table))
@@ -203,14 +205,14 @@ def test_restricted_to_the_table() -> None:
 def test_restricted_table_with_repeated_configs() -> None:
     table = [{"x": 0.2, "y": 0.2}, {"x": 0.4, "y": 0.9}, {"x": 0.2, "y": 0.2}]
     s = GPSearcher(SQUARE, metric="f", mode="min", rng=np.random.default_rng(0),
-                   points_to_evaluate=[], restrict_configurations=table)
+                   points_to_evaluate=[], options=GPOptions(restrict_configurations=table))
     configs = optimise(s, 2)
     assert sorted(map(str, configs)) == sorted(map(str, table[:2]))
     assert s.suggest(2) is None
 
 
 def test_bad_mode() -> None:
-    with pytest.raises(ValueError, match="mode must be 'min' or 'max'"):
+    with pytest.raises(ValueError, match=r"mode must be one of \['min', 'max'\]"):
         GPSearcher(SQUARE, metric="f", mode="maximize", rng=np.random.default_rng(0))
 
 
@@ -218,7 +220,7 @@ def test_restricted_bo_picks_the_best_ei_row() -> None:
     rng = np.random.default_rng(0)
     table = [sp.sample_config(SQUARE, rng) for _ in range(200)]
     s = GPSearcher(SQUARE, metric="f", mode="min", rng=np.random.default_rng(1),
-                   points_to_evaluate=[], restrict_configurations=table)
+                   points_to_evaluate=[], options=GPOptions(restrict_configurations=table))
     configs = optimise(s, 15)
     best_in_table = min(quadratic(c) for c in table)
     assert min(quadratic(c) for c in configs) < best_in_table + 0.01

@@ -14,6 +14,7 @@ from hpo_core.searchers import make_searcher
 from hpo_core.searchers.gp.hypertune import (
     MIN_DATA_PER_LEVEL,
     EnsemblePosterior,
+    HyperTuneOptions,
     HyperTuneSearcher,
     cross_validation_losses,
     hypertune_bracket_distribution,
@@ -30,7 +31,8 @@ SPACE: dict[str, Any] = {"x": sp.uniform(0.0, 1.0), "y": sp.uniform(0.0, 1.0), "
 
 def searcher(model: str = "gp_independent", seed: int = 0, **options: Any) -> HyperTuneSearcher:
     s = HyperTuneSearcher(SPACE, metric="error", mode="min", rng=np.random.default_rng(seed),
-                          model=model, opt_nstarts=1, opt_maxiter=20, **options)
+                          options=HyperTuneOptions(model=model, opt_nstarts=1,
+                                                    opt_maxiter=20, **options))
     s.configure_resources(rung_levels=[1, 3], max_t=9)
     return s
 
@@ -198,7 +200,9 @@ def test_acquisition_posterior_combines_the_level_posteriors(model: str) -> None
     weights = s.ensemble_weights()
     Xs = np.random.default_rng(3).uniform(size=(6, 2))
     mean, var = posterior.predict(Xs)
-    level_moments = [s._level_posterior(r).predict_joint(Xs) for r in weights]  # type: ignore
+    assert s.model is not None
+    fitted = s.model.posteriors(weights)
+    level_moments = [fitted[r].predict_joint(Xs) for r in weights]
     np.testing.assert_allclose(
         mean, sum(w * m for w, (m, _) in zip(weights.values(), level_moments, strict=True)))
     np.testing.assert_allclose(
@@ -246,4 +250,5 @@ def test_default_model_is_independent() -> None:
     s = make_searcher("hypertune", SPACE, metric="error", mode="min",
                       rng=np.random.default_rng(0))
     assert isinstance(s, HyperTuneSearcher)
-    assert s.model_name == "gp_independent" and s.num_samples == 50
+    assert s.options.model == "gp_independent"
+    assert s.options.hypertune_distribution_num_samples == 50

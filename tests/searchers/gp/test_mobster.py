@@ -13,7 +13,7 @@ from hpo_core.backends.simulator import SimulatorBackend
 from hpo_core.schedulers import FIFOScheduler, HyperbandScheduler
 from hpo_core.searchers import SEARCHERS, RandomSearcher
 from hpo_core.searchers.gp.acquisition import expected_improvement, incumbent
-from hpo_core.searchers.gp.mobster import MultiFidelityGPSearcher
+from hpo_core.searchers.gp.mobster import MultiFidelityGPOptions, MultiFidelityGPSearcher
 from hpo_core.searchers.gp.searcher import GPSearcher
 from hpo_core.testing import SyntheticBlackbox
 from hpo_core.tuner import StoppingCriterion, Tuner
@@ -25,7 +25,7 @@ FAST = {"num_init_candidates": 50, "opt_maxiter": 20, "num_init_random": 3}
 
 def searcher(model: str = "gp_multitask", **options: Any) -> MultiFidelityGPSearcher:
     s = MultiFidelityGPSearcher(SQUARE, metric="f", mode="min", rng=np.random.default_rng(0),
-                                model=model, **{**FAST, **options})
+                                options=MultiFidelityGPOptions(model=model, **{**FAST, **options}))
     s.configure_resources(rung_levels=[1, 3, 9], max_t=27)
     return s
 
@@ -73,7 +73,7 @@ def test_bad_options_are_named(options: dict[str, Any], message: str) -> None:
 
 def test_needs_a_multi_fidelity_scheduler() -> None:
     s = MultiFidelityGPSearcher(SQUARE, metric="f", mode="min", rng=np.random.default_rng(0),
-                                num_init_random=1)
+                                options=MultiFidelityGPOptions(num_init_random=1))
     s.observe(0, s.suggest(0) or {}, 1, 0.5)
     with pytest.raises(ValueError, match="needs a multi-fidelity scheduler"):
         s.suggest(1)
@@ -124,7 +124,7 @@ def test_fantasizing_lowers_ei_at_pending_points(model: str) -> None:
     mean_after, var_after = posterior.predict(x)
     after = expected_improvement(mean_after, var_after, incumbent(posterior, X_incumbent))[0]
     # one mean per fantasy sample, one variance, lower near the pending config
-    assert mean_after.shape == (1, s.num_fantasy_samples) and var_after < 0.7 * var
+    assert mean_after.shape == (1, s.options.num_fantasy_samples) and var_after < 0.7 * var
     assert after < 0.8 * before
     s.observe(100, pending, 3, value(pending, 3))  # clears the pending entry
     assert not s._pending

@@ -41,9 +41,9 @@ def rows(X: np.ndarray, levels: np.ndarray) -> np.ndarray:
 def fitted(name: str, n: int = 30, **kwargs: int) -> tuple[ResourceGPModel, np.ndarray,
                                                                np.ndarray]:
     X, levels, y = curves(n)
-    model = ResourceGPModel(kernel=make_resource_kernel(name, dim=2),
+    model = ResourceGPModel(kernel=make_resource_kernel(name, dim=2), max_t=27,
                             rng=np.random.default_rng(1), **kwargs)
-    model.fit(rows(X, levels), y)
+    model.fit(X, levels, y)
     return model, rows(X, levels), y
 
 
@@ -70,34 +70,34 @@ def test_neg_log_posterior_gradient(name: str) -> None:
 def test_posterior_interpolates_a_tiny_dataset(name: str) -> None:
     model, X, y = fitted(name)
     assert model.num_optimizations == 1
-    mean, var = model.predict(X)
+    mean, var = model.predict(X[:, :-1], X[:, -1] * 27)
     assert np.sqrt(np.mean((mean - y) ** 2)) < 0.05 * np.std(y)
-    far = np.array([[0.5, 0.5, 0.5]])
-    assert model.predict(far)[1][0] > np.max(var)
+    assert model.predict(np.array([[0.5, 0.5]]), 13.5)[1][0] > np.max(var)
 
 
 def test_exp_decay_learns_that_curves_decrease() -> None:
     model, _, _ = fitted("exp-decay-sum", n=40)
-    x = np.array([[0.3, 0.6, r / 27.0] for r in LEVELS])
-    assert np.all(np.diff(model.predict(x)[0]) < 0)
+    x = np.tile([0.3, 0.6], (len(LEVELS), 1))
+    assert np.all(np.diff(model.predict(x, np.array(LEVELS))[0]) < 0)
 
 
 def test_extend_equals_a_refit_with_the_same_parameters() -> None:
     X, levels, y = curves(25)
-    model = ResourceGPModel(kernel=make_resource_kernel("exp-decay-sum", dim=2),
+    model = ResourceGPModel(kernel=make_resource_kernel("exp-decay-sum", dim=2), max_t=27,
                             rng=np.random.default_rng(1))
-    model.fit(rows(X[:20], levels[:20]), y[:20])
-    model.extend(rows(X[20:], levels[20:]), y[20:])
-    reference = ResourceGPModel(kernel=make_resource_kernel("exp-decay-sum", dim=2),
+    model.fit(X[:20], levels[:20], y[:20])
+    model.extend(X[20:], levels[20:], y[20:])
+    reference = ResourceGPModel(kernel=make_resource_kernel("exp-decay-sum", dim=2), max_t=27,
                                 rng=np.random.default_rng(1))
     reference.params = model.params
-    reference.fit(rows(X, levels), y, optimize=False)
+    reference.fit(X, levels, y, optimize=False)
     reference.y_mean, reference.y_scale = model.y_mean, model.y_scale
     reference._posterior = type(model.posterior)(
         kernel=model.posterior.kernel, noise=model.posterior.noise, X=rows(X, levels),
         y=model.standardize(y))
-    test = np.random.default_rng(3).random((5, 3))
-    for a, b in zip(model.predict(test), reference.predict(test), strict=True):
+    test, test_levels = np.random.default_rng(3).random((5, 2)), np.array(LEVELS + [2])
+    for a, b in zip(model.predict(test, test_levels), reference.predict(test, test_levels),
+                    strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
 
 
@@ -167,7 +167,14 @@ def test_independent_extend_refactors_only_new_levels() -> None:
     assert after[1] is before[1]
 
 
-def test_independent_rejects_unknown_levels() -> None:
+def test_independent_ignores_other_resources() -> None:
+    X, levels, y = curves(40)
     model = IndependentGPModel(dim=2, levels=LEVELS, rng=np.random.default_rng(0))
-    with pytest.raises(ValueError, match=r"levels \[5\]"):
+    with pytest.raises(ValueError, match=r"no data at the levels"):
         model.fit(np.zeros((1, 2)), np.array([5]), np.zeros(1))
+    model.fit(np.vstack([X, np.zeros((3, 2))]), np.concatenate([levels, [2, 5, 30]]),
+              np.concatenate([y, [9.0, 9.0, 9.0]]))
+    reference = IndependentGPModel(dim=2, levels=LEVELS, rng=np.random.default_rng(0))
+    reference.fit(X, levels, y)
+    np.testing.assert_array_equal(model.params, reference.params)
+    assert sorted(model.posteriors()) == sorted(reference.posteriors())
