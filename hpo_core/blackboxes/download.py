@@ -32,12 +32,14 @@ from pathlib import Path
 import hpo_core
 from hpo_core.blackboxes.catalogue import Catalogue, CatalogueEntry, PypiSource, lookup
 from hpo_core.blackboxes.safe_pickle import sha256_of
+from hpo_core.blackboxes.shipped import shipped_mirror
 
 #: os.pathsep-separated mirror directories, searched before the publishers.
 MIRROR_ENV = "HPO_CORE_BLACKBOX_MIRROR"
 
-#: The small real data shipped with the source checkout, so a fresh machine runs the default study.
-SHIPPED_MIRROR = Path(hpo_core.__file__).resolve().parents[1] / "blackboxes" / "mirror"
+#: The small real data shipped with hpo_core (the checkout's ``blackboxes/mirror/`` or the
+#: wheel's copy), so a fresh machine runs the default study.
+SHIPPED_MIRROR = shipped_mirror()
 
 _CHUNK = 1 << 20
 _HTTP_TIMEOUT = 60.0
@@ -66,7 +68,7 @@ def default_mirror_dirs(config_value: str | None = None) -> list[Path]:
     Args:
         config_value: os.pathsep-separated directories from a configuration file, if any. They
             come first, followed by those of the environment variable ``HPO_CORE_BLACKBOX_MIRROR``
-            and finally the checkout's ``blackboxes/mirror/`` when it exists.
+            and finally the shipped mirror (:data:`SHIPPED_MIRROR`) when it exists.
 
     Returns:
         Existing directories, without duplicates, in search order.

@@ -59,12 +59,22 @@ def split_name(name: str) -> tuple[str, str]:
     return family, dataset
 
 
+def user_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/hpo_core`` if that is an absolute path, else ``~/.cache/hpo_core``."""
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"
+    return base / "hpo_core"
+
+
 def default_store() -> Path:
-    return Path(os.environ.get(STORE_ENV) or Path.home() / ".cache" / "hpo_core" / "blackboxes")
+    """Where blackbox files are cached: ``HPO_CORE_BLACKBOX_STORE``, else the user cache's
+    ``blackboxes/`` (the workflow passes its own store)."""
+    return Path(os.environ.get(STORE_ENV) or user_cache_dir() / "blackboxes")
 
 
 def default_raw_dir() -> Path:
-    return Path(os.environ.get(RAW_ENV) or Path.home() / ".cache" / "hpo_core" / "raw")
+    """Where raw files are fetched to: ``HPO_CORE_BLACKBOX_RAW``, else the user cache's ``raw/``."""
+    return Path(os.environ.get(RAW_ENV) or user_cache_dir() / "raw")
 
 
 def blackbox_file(name: str, store: Path | None = None) -> Path:

@@ -17,9 +17,7 @@ from hpo_core.blackboxes.catalogue import (
     lookup,
     parse_catalogue,
 )
-
-REPO = Path(__file__).resolve().parents[2]
-SHIPPED_MIRROR = REPO / "blackboxes" / "mirror"
+from hpo_core.blackboxes.download import SHIPPED_MIRROR
 
 WHEEL_SHA256 = "1f76495fa70fa96c234c4bc3ad18c8e8283bec4c2f66f08ef59071b1d286d720"
 LCBENCH_COMMIT = "42ea3c2f1138920d62a089fefd793490a801233e"

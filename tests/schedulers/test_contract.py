@@ -1,126 +1,92 @@
-"""The contract every registered scheduler variant must honour, run in the simulator."""
+"""The contract every method of the registry honours, run in the simulator.
+
+The cases are the entries of ``METHODS`` (a new method is tested by being there), plus scheduler
+options no method sets; the checks are :mod:`hpo_core.testing.scheduler_contract`.
+"""
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
-from hpo_core import space as sp
-from hpo_core.backends.simulator import SimulatorBackend
+from hpo_core.experiments.methods import METHODS
 from hpo_core.schedulers import SCHEDULERS
-from hpo_core.testing import SyntheticBlackbox
-from hpo_core.trial import TrialStatus
-from hpo_core.tuner import StoppingCriterion, Tuner
-from tests.conftest import VARIANTS, SchedulerFactory
+from hpo_core.searchers import SEARCHERS
+from hpo_core.testing import scheduler_contract as contract
+from hpo_core.testing.fast_options import FAST_GP_OPTIONS
+from hpo_core.testing.scheduler_contract import SchedulerCase
+from hpo_core.tuner import StoppingCriterion
 
-
-def run(
-    factory: SchedulerFactory,
-    stop: StoppingCriterion,
-    *,
-    n_workers: int = 4,
-    seed: int = 0,
-    blackbox: SyntheticBlackbox | None = None,
-) -> Tuner:
-    blackbox = blackbox or SyntheticBlackbox(max_t=27)
-    tuner = Tuner(
-        backend=SimulatorBackend(blackbox=blackbox, max_resource_attr="epochs"),
-        scheduler=factory(blackbox.config_space, seed),
-        stop_criterion=stop,
-        n_workers=n_workers,
-    )
-    tuner.run()
-    return tuner
-
-
-def test_every_registered_scheduler_class_has_a_variant() -> None:
-    covered = {type(f(SyntheticBlackbox().config_space, 0)) for f in VARIANTS.values()}
-    assert covered == set(SCHEDULERS.values())
-
-
-def test_suggests_valid_configs(scheduler_factory: SchedulerFactory) -> None:
-    tuner = run(scheduler_factory, StoppingCriterion(max_num_trials_started=200))
-    space = SyntheticBlackbox().config_space
-    assert len(tuner.trials) == 200
-    for trial in tuner.trials.values():
-        sp.validate_config(space, trial.config)
-    keys = {sp.config_key(space, t.config) for t in tuner.trials.values()}
-    assert len(keys) == len(tuner.trials), "a config was suggested twice"
-
-
-@pytest.mark.parametrize(
-    "stop",
-    [
-        StoppingCriterion(max_wallclock_time=2_000.0),
-        StoppingCriterion(max_num_evaluations=500),
-        StoppingCriterion(max_num_trials_started=60),
-        StoppingCriterion(max_num_trials_completed=5),
-        StoppingCriterion(max_num_trials_finished=40),
-        StoppingCriterion(max_wallclock_time=1e6, max_num_evaluations=300),
-    ],
-    ids=["wallclock", "evaluations", "started", "completed", "finished", "combination"],
+#: Scheduler options the registry does not reach: one rung system per bracket.
+EXTRA_CASES = (
+    SchedulerCase("ASHA-PROM-3-brackets-per-bracket-rungs", "ASHA-PROM",
+                  {"scheduler_kwargs": {"brackets": 3, "rung_system_per_bracket": True}}),
 )
-def test_respects_stop_criterion(
-    scheduler_factory: SchedulerFactory, stop: StoppingCriterion
-) -> None:
-    tuner = run(scheduler_factory, stop)
-    times = tuner.results.time
-    if stop.max_wallclock_time is not None:
-        assert max(times) <= stop.max_wallclock_time
-    if stop.max_num_evaluations is not None:
-        assert len(tuner.results) <= stop.max_num_evaluations
-    if stop.max_num_trials_started is not None:
-        assert tuner.num_trials_started <= stop.max_num_trials_started
-    if stop.max_num_trials_completed is not None:
-        assert tuner.num_trials_completed <= stop.max_num_trials_completed
-    if stop.max_num_trials_finished is not None:
-        assert tuner.num_trials_finished <= stop.max_num_trials_finished
-    # ... and the run went right up to one of the limits, not short of it.
-    assert (
-        (stop.max_num_evaluations is not None
-         and len(tuner.results) == stop.max_num_evaluations)
-        or (stop.max_num_trials_started is not None
-            and tuner.num_trials_started == stop.max_num_trials_started)
-        or (stop.max_num_trials_completed is not None
-            and tuner.num_trials_completed == stop.max_num_trials_completed)
-        or (stop.max_num_trials_finished is not None
-            and tuner.num_trials_finished == stop.max_num_trials_finished)
-        or (stop.max_wallclock_time is not None
-            and tuner.backend.time > stop.max_wallclock_time)
-    )
+CASES = contract.method_cases(EXTRA_CASES)
+
+
+def trials(case: SchedulerCase, cheap: int, expensive: int) -> int:
+    """Trials of a run: fewer for the slow (model-based) methods."""
+    return expensive if case.expensive else cheap
+
+
+@pytest.fixture(params=CASES, ids=str)
+def case(request: pytest.FixtureRequest) -> SchedulerCase:
+    return request.param
+
+
+def test_every_method_is_a_case() -> None:
+    assert [c.method for c in CASES[:len(METHODS)]] == list(METHODS)
+
+
+def test_every_scheduler_and_searcher_class_is_covered() -> None:
+    assert contract.scheduler_classes(CASES) == set(SCHEDULERS.values())
+    assert contract.searcher_classes(CASES) == set(SEARCHERS.values())
+
+
+def test_extra_cases_set_options_no_method_sets() -> None:
+    for extra in EXTRA_CASES:
+        kwargs = extra.overrides["scheduler_kwargs"]
+        for definition in METHODS.values():
+            assert any(definition.scheduler_kwargs.get(k) != v for k, v in kwargs.items())
+
+
+def test_model_based_methods_get_the_fast_search_options() -> None:
+    space = contract.contract_blackbox().config_space
+    for case in CASES:
+        options = case.arguments(space, 0).scheduler_kwargs.get("search_options", {})
+        if case.definition.model_based:
+            assert options.items() >= FAST_GP_OPTIONS.items(), case.name
+            resolved = case.definition.resolve(case.arguments(space, 0), method=case.method)
+            for key, value in case.definition.scheduler_kwargs.get("search_options", {}).items():
+                if key not in FAST_GP_OPTIONS:  # the method's own options are kept
+                    assert resolved.scheduler_kwargs["search_options"][key] == value
+
+
+def test_contract_space_has_every_fixed_hyperparameter() -> None:
+    space = contract.contract_blackbox().config_space
+    fixed = {k for d in METHODS.values() for k in d.fixed_hyperparameters}
+    assert fixed, "no method fixes hyperparameters: the contract space needs no extras"
+    assert fixed <= set(space)
+
+
+def test_suggests_valid_configs(case: SchedulerCase) -> None:
+    contract.check_valid_configs(case, num_trials=trials(case, 200, 100))
+
+
+@pytest.mark.parametrize("stop", contract.STOP_CRITERIA.values(), ids=contract.STOP_CRITERIA)
+def test_respects_stop_criterion(case: SchedulerCase, stop: StoppingCriterion) -> None:
+    contract.check_stop_criterion(case, stop)
 
 
 @pytest.mark.parametrize("n_workers", [1, 4])
-def test_same_seed_same_results(scheduler_factory: SchedulerFactory, n_workers: int) -> None:
-    stop = StoppingCriterion(max_num_trials_started=150)
-    first = run(scheduler_factory, stop, n_workers=n_workers, seed=7).results.to_dataframe()
-    second = run(scheduler_factory, stop, n_workers=n_workers, seed=7).results.to_dataframe()
-    pd.testing.assert_frame_equal(first, second)
-    other = run(scheduler_factory, stop, n_workers=n_workers, seed=8).results.to_dataframe()
-    assert not first.equals(other)
+def test_same_seed_same_results(case: SchedulerCase, n_workers: int) -> None:
+    contract.check_same_seed_same_results(case, n_workers=n_workers,
+                                          num_trials=trials(case, 150, 60))
 
 
-def test_never_beyond_max_resource(scheduler_factory: SchedulerFactory) -> None:
-    blackbox = SyntheticBlackbox(max_t=27)
-    blackbox.config_space["epochs"] = 20  # cap below the blackbox's 27 epochs
-    tuner = run(scheduler_factory, StoppingCriterion(max_num_trials_started=300),
-                blackbox=blackbox)
-    assert max(tuner.results.resource) == 20
-    reached = {t for t, r in zip(tuner.results.trial_id, tuner.results.resource,
-                                 strict=True) if r == 20}
-    for trial_id in reached:
-        assert tuner.trials[trial_id].status is TrialStatus.COMPLETED
+def test_never_beyond_max_resource(case: SchedulerCase) -> None:
+    contract.check_never_beyond_max_resource(case, num_trials=trials(case, 300, 120))
 
 
-def test_survives_trial_errors(scheduler_factory: SchedulerFactory) -> None:
-    blackbox = SyntheticBlackbox(max_t=27, failure_fraction=0.3)
-    tuner = run(scheduler_factory, StoppingCriterion(max_num_trials_started=300),
-                blackbox=blackbox)
-    failed = {t.trial_id for t in tuner.trials.values() if t.status is TrialStatus.FAILED}
-    assert len(failed) > 20
-    assert tuner.num_trials_started == 300
-    # A failed trial reports nothing after failing (it is never resumed).
-    failed_at = {t: tuner.trials[t].resource for t in failed}
-    for trial_id, resource in zip(tuner.results.trial_id, tuner.results.resource, strict=True):
-        if trial_id in failed_at:
-            assert resource <= failed_at[trial_id]
+def test_survives_trial_errors(case: SchedulerCase) -> None:
+    contract.check_survives_trial_errors(case, num_trials=trials(case, 300, 120))

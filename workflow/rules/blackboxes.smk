@@ -17,11 +17,14 @@ rule fetch_raw:
     log:
         f"logs/blackboxes/fetch/{{path}}.log",
     params:
-        raw_dir=RAW_DIR,
-        mirror=f"--mirror {MIRROR}" if MIRROR else "",
-    shell:
-        "python -m hpo_core blackbox fetch --path {wildcards.path} --raw_dir {params.raw_dir}"
-        " {params.mirror} > {log} 2>&1"
+        raw_dir=lambda wc, output: folder_of(output[0], wc.path),
+        mirror=["--mirror", MIRROR] if MIRROR else [],
+    run:
+        hpo_core_job(
+            ["blackbox", "fetch", "--path", wildcards.path, "--raw_dir", params.raw_dir,
+             *params.mirror],
+            log,
+        )
 
 
 rule convert_blackbox:
@@ -32,7 +35,11 @@ rule convert_blackbox:
     log:
         f"logs/blackboxes/convert/{{family}}/{{dataset}}.log",
     params:
-        raw_dir=RAW_DIR,
-    shell:
-        "python -m hpo_core blackbox build --name {wildcards.family}/{wildcards.dataset}"
-        " --raw_dir {params.raw_dir} --output {output} > {log} 2>&1"
+        raw_dir=lambda wc, input: folder_of(
+            input[0], converter(wc.family).inputs(wc.dataset)[0]),
+    run:
+        hpo_core_job(
+            ["blackbox", "build", "--name", f"{wildcards.family}/{wildcards.dataset}",
+             "--raw_dir", params.raw_dir, "--output", output[0]],
+            log,
+        )

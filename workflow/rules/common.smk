@@ -191,6 +191,15 @@ def hpo_core_job(argv, log):
     run_cli_job(argv, log=log[0], workers=workflow.cores if workflow.is_main_process else None)
 
 
+def folder_of(path, relative):
+    """The folder ``path`` lies in as ``<folder>/<relative>``, taken from a file Snakemake hands
+    the job (not from the config), so that it holds wherever the job's files are staged."""
+    parts, tail = Path(path).parts, Path(relative).parts
+    if len(parts) <= len(tail) or parts[-len(tail):] != tail:
+        raise ValueError(f"{path!r} does not end with {relative!r}")
+    return str(Path(*parts[: -len(tail)]))
+
+
 def _alternatives(names):
     """Regex matching exactly these names (longest first), or nothing if there are none."""
     return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) or "(?!)"

@@ -20,7 +20,8 @@ rule run_expensive:
     params:
         tag=TAG,
         random_seed=RANDOM_SEED,
-        results_dir=RESULTS,
+        results_dir=lambda wc, output: folder_of(
+            output.results, f"{TAG}/{wc.benchmark}/{wc.method}/{wc.seed}/results.csv.zip"),
         store=BLACKBOX_STORE,
         optional=_optional_args,
     run:

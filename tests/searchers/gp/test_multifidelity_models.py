@@ -95,7 +95,7 @@ def test_extend_equals_a_refit_with_the_same_parameters() -> None:
     reference._posterior = type(model.posterior)(
         kernel=model.posterior.kernel, noise=model.posterior.noise, X=rows(X, levels),
         y=model.standardize(y))
-    test, test_levels = np.random.default_rng(3).random((5, 2)), np.array(LEVELS + [2])
+    test, test_levels = np.random.default_rng(3).random((5, 2)), np.array([*LEVELS, 2])
     for a, b in zip(model.predict(test, test_levels), reference.predict(test, test_levels),
                     strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)

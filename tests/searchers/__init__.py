@@ -1,0 +1,1 @@
+"""Searcher tests (a package, so that ``test_contract`` does not clash with the schedulers')."""
