@@ -7,11 +7,14 @@ implementations against each other with the ``curves`` sub-command.
 
 Sub-commands (each writes one JSON document to ``--out``):
 
-* ``check``: imports everything a run needs and reports the installed Syne Tune version.
+* ``check``: imports everything a run needs and reports the installed Syne Tune version and the
+  methods it has (0.14+ has no PASHA).
 * ``curves``: error and elapsed-time curves of the configurations given in ``--configs``, read
   through the ``Blackbox`` API exactly as the simulator backend reads them.
-* ``run``: one tuning run (random search or ASHA) on the simulator backend; reports events,
-  trials started, seconds of ``Tuner.run()`` and peak RSS of this process.
+* ``run``: one tuning run (see :data:`METHODS`) on the simulator backend; reports results,
+  trials started, seconds of ``Tuner.run()`` (which ends with the results callback writing
+  ``results.csv.zip``; the time spent in its writes is reported as well), the file's size and
+  the peak RSS of this process.
 
 The Syne Tune API changed between 0.13 (``FIFOScheduler``-based baselines taking ``mode`` and
 ``resource_attr``) and 0.14+ (``metrics``/``do_minimize``, ``time_attr``/``max_t``); the differences
@@ -39,6 +42,7 @@ from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCall
 from syne_tune.blackbox_repository.blackbox import Blackbox
 from syne_tune.blackbox_repository.simulated_tabular_backend import UserBlackboxBackend
 from syne_tune.config_space import choice, logfinrange, lograndint, loguniform, randint, uniform
+from syne_tune.optimizer import baselines
 from syne_tune.optimizer.baselines import ASHA, RandomSearch
 
 METRIC = "error"
@@ -46,6 +50,9 @@ ELAPSED_TIME_ATTR = "elapsed_time"
 RESOURCE_ATTR = "epoch"
 MAX_RESOURCE_ATTR = "epochs"
 N_WORKERS = 4
+#: Random search, and stopping-type ASHA (one bracket), PASHA and Hyperband (four brackets), all
+#: with grace period 1, reduction factor 3 and the random searcher.
+METHODS = ("rs", "asha", "pasha", "hyperband")
 
 # Same formula as hpo_core/blackboxes/synthetic_curve.py, written out again for this venv.
 OPTIMIZER_PENALTY = {"sgd": 0.06, "adam": 0.0, "rmsprop": 0.03}
@@ -109,40 +116,56 @@ class SyntheticBlackbox(Blackbox):
 
 
 def _accepts(cls: type, name: str) -> bool:
-    return name in inspect.signature(cls.__init__).parameters
+    return name in inspect.signature(cls).parameters
+
+
+def available_methods() -> list[str]:
+    """Methods this release has: PASHA is gone from 0.14 on."""
+    return [m for m in METHODS if m != "pasha" or hasattr(baselines, "PASHA")]
 
 
 def make_scheduler(method: str, config_space: dict[str, Any], max_t: int, seed: int) -> Any:
-    """Random search or stopping-type ASHA, configured alike in every Syne Tune release."""
+    """The method, configured alike in every Syne Tune release."""
+    if method not in available_methods():
+        raise ValueError(f"method {method!r} is not available in Syne Tune {syne_tune.__version__}")
     if method == "rs":
         if _accepts(RandomSearch, "do_minimize"):  # 0.14+
             return RandomSearch(config_space, metrics=[METRIC], do_minimize=True, random_seed=seed)
         return RandomSearch(config_space, metric=METRIC, mode="min", random_seed=seed)
-    if method == "asha":
-        common = {"grace_period": 1, "reduction_factor": 3, "brackets": 1, "random_seed": seed}
-        if _accepts(ASHA, "time_attr"):  # 0.14+: always stopping-type, limited by max_t
-            return ASHA(
-                config_space,
-                metric=METRIC,
-                do_minimize=True,
-                time_attr=RESOURCE_ATTR,
-                max_t=max_t,
-                **common,
-            )
-        return ASHA(
+    brackets = 4 if method == "hyperband" else 1
+    common = {"grace_period": 1, "reduction_factor": 3, "brackets": brackets,
+              "random_seed": seed}
+    if method == "pasha":  # 0.13 only: promotion type, its maximum resource grows
+        return baselines.PASHA(
             config_space,
             metric=METRIC,
             mode="min",
             resource_attr=RESOURCE_ATTR,
             max_resource_attr=MAX_RESOURCE_ATTR,
-            type="stopping",
             **common,
         )
-    raise ValueError(f"unknown method {method!r}")
+    if _accepts(ASHA, "time_attr"):  # 0.14+: always stopping-type, limited by max_t
+        return ASHA(
+            config_space,
+            metric=METRIC,
+            do_minimize=True,
+            time_attr=RESOURCE_ATTR,
+            max_t=max_t,
+            **common,
+        )
+    return ASHA(
+        config_space,
+        metric=METRIC,
+        mode="min",
+        resource_attr=RESOURCE_ATTR,
+        max_resource_attr=MAX_RESOURCE_ATTR,
+        type="stopping",
+        **common,
+    )
 
 
 def run(method: str, num_trials: int, max_t: int, seed: int) -> dict[str, Any]:
-    """One simulated tuning run; only ``Tuner.run()`` is timed."""
+    """One simulated tuning run; ``Tuner.run()`` is timed, results file included."""
     np.random.seed(seed)  # as Syne Tune's simulator launcher does for each seed
     blackbox = SyntheticBlackbox(max_t)
     backend = UserBlackboxBackend(
@@ -153,6 +176,17 @@ def run(method: str, num_trials: int, max_t: int, seed: int) -> dict[str, Any]:
     config_space = blackbox.configuration_space_with_max_resource_attr(MAX_RESOURCE_ATTR)
     scheduler = make_scheduler(method, config_space, max_t, seed)
     callback = SimulatorCallback()
+    # Time spent writing results.csv.zip (at the end of the run; also every
+    # results_update_interval seconds of a longer run).
+    write_seconds = [0.0]
+    store_results = callback.store_results
+
+    def timed_store_results() -> None:
+        tic = time.perf_counter()
+        store_results()
+        write_seconds[0] += time.perf_counter() - tic
+
+    callback.store_results = timed_store_results
     # Tuner arguments as in Syne Tune's simulator launcher (hpo_main_simulator.py).
     tuner = Tuner(
         trial_backend=backend,
@@ -169,8 +203,11 @@ def run(method: str, num_trials: int, max_t: int, seed: int) -> dict[str, Any]:
     start = time.perf_counter()
     tuner.run()
     seconds = time.perf_counter() - start
-    events = len(callback.results)
+    results = len(callback.results)
     status = tuner.tuning_status
+    path = Path(tuner.tuner_path) / "results.csv.zip"
+    if not path.exists():
+        raise RuntimeError(f"Syne Tune wrote no {path}")
     return {
         "library": "syne-tune",
         "version": syne_tune.__version__,
@@ -178,11 +215,13 @@ def run(method: str, num_trials: int, max_t: int, seed: int) -> dict[str, Any]:
         "size": num_trials,
         "max_t": max_t,
         "seed": seed,
-        "events": events,
+        "results": results,
         "trials_started": int(status.num_trials_started),
         "scheduler_results": int(status.overall_metric_statistics.count),
         "seconds": seconds,
-        "events_per_second": events / seconds,
+        "write_seconds": write_seconds[0],
+        "results_per_second": results / seconds,
+        "file_bytes": path.stat().st_size,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
     }
 
@@ -201,7 +240,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["check", "curves", "run"])
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--method", choices=["rs", "asha"], default="rs")
+    parser.add_argument("--method", choices=METHODS, default="rs")
     parser.add_argument("--num-trials", type=int, default=100)
     parser.add_argument("--max-t", type=int, default=27)
     parser.add_argument("--seed", type=int, default=0)
@@ -209,7 +248,11 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.command == "check":
-        payload: dict[str, Any] = {"version": syne_tune.__version__, "python": sys.version}
+        payload: dict[str, Any] = {
+            "version": syne_tune.__version__,
+            "python": sys.version,
+            "methods": available_methods(),
+        }
     elif args.command == "curves":
         payload = curves(json.loads(args.configs), args.max_t)
     else:

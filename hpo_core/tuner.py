@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import time as _time
 from collections.abc import Container, Iterator, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
+import numpy as np
+
 from hpo_core.backends.base import Backend, Event, EventKind
+from hpo_core.backends.simulator import Segment, SimulatorBackend, precedes
 from hpo_core.results import ResultsStore
 from hpo_core.schedulers.base import Scheduler
 from hpo_core.trial import Decision, Trial, TrialResult, TrialStatus
@@ -32,6 +36,13 @@ def _fewer_young_collections(threshold: int = 100_000) -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*old)
+
+
+def _compare(x: tuple[Segment, int], y: tuple[Segment, int]) -> int:
+    """-1, 0 or 1 as epoch ``x`` (segment, index) comes before, with or after ``y``."""
+    if precedes(x[0], x[1], y[0], y[1]):
+        return -1
+    return 1 if precedes(y[0], y[1], x[0], x[1]) else 0
 
 
 @dataclass(frozen=True)
@@ -72,7 +83,15 @@ class StoppingCriterion:
 
 
 class TunerCallback:
-    """Hooks called by the tuner; override the ones you need."""
+    """Hooks called by the tuner; override the ones you need.
+
+    A callback that does not need :meth:`on_trial_result` for every result sets
+    :attr:`supports_bulk`: the tuner may then record the results the scheduler does not decide
+    on in bulk and tell it with :meth:`on_bulk_results` instead (see :class:`Tuner`).
+    """
+
+    #: Whether the callback accepts :meth:`on_bulk_results` for results without a decision.
+    supports_bulk: bool = False
 
     def on_tuning_start(self, tuner: Tuner) -> None:
         pass
@@ -85,6 +104,10 @@ class TunerCallback:
     ) -> None:
         pass
 
+    def on_bulk_results(self, tuner: Tuner, trial: Trial, rows: range) -> None:
+        """Results of ``trial`` recorded in bulk (rows of ``tuner.results``, all CONTINUE,
+        none decided on by the scheduler); only called if :attr:`supports_bulk`."""
+
     def on_trial_complete(self, tuner: Tuner, trial: Trial) -> None:
         pass
 
@@ -96,7 +119,12 @@ class TunerCallback:
 
 
 class ExtraResultsComposer(Protocol):
-    """Adds columns to every recorded result, computed from the tuner (e.g. rung sizes)."""
+    """Adds columns to every recorded result, computed from the tuner (e.g. rung sizes).
+
+    A composer whose values depend only on the scheduler's state (which changes only when the
+    scheduler is called) may set ``supports_bulk = True``: results recorded in bulk then get
+    the values it gave after the last event before them.
+    """
 
     def keys(self) -> list[str]: ...
 
@@ -133,6 +161,14 @@ class Tuner:
             (simulation only; off by default, so decisions take zero simulated time).
         resource_attr: Name of the resource column in the results (default: the scheduler's
             ``resource_attr`` or ``"epoch"``).
+        record_in_bulk: Where the backend can (the simulator) and nothing needs every result
+            one by one (no decision time charged, every callback and the composer
+            ``supports_bulk``), record the results between two decisions of a trial in bulk:
+            the scheduler is woken only at the resources it decides at
+            (:meth:`~hpo_core.schedulers.Scheduler.result_levels`). The scheduler sees the same
+            events in the same order, and the results (put in time order when the run ends)
+            are the same as with ``record_in_bulk=False``, which handles every epoch as an
+            event.
     """
 
     def __init__(
@@ -146,6 +182,7 @@ class Tuner:
         extra_results: ExtraResultsComposer | None = None,
         charge_decision_time: bool = False,
         resource_attr: str | None = None,
+        record_in_bulk: bool = True,
     ) -> None:
         if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
             raise ValueError(f"n_workers must be an int >= 1, got {n_workers!r}")
@@ -174,8 +211,15 @@ class Tuner:
         # results a polled loop fetched but did not handle (see _run_polled)
         self.num_results_dropped = 0
         self.real_seconds = 0.0
+        self.record_in_bulk = record_in_bulk
         #: Resources at which the scheduler wants each trial's results (None: all).
         self._levels_of: dict[int, Container[int] | None] = {}
+        # bulk recording (see _run_segments)
+        self._segments = False
+        self._num_counted = 0
+        self._blocks: list[tuple[int, Segment]] = []
+        self._errors: list[Segment] = []
+        self._timeline: list[dict[str, Any] | None] = []
 
     @property
     def time(self) -> float:
@@ -202,6 +246,8 @@ class Tuner:
         if suggestion.resume_trial_id is not None:
             trial = self.trials[suggestion.resume_trial_id]
             trial.status = TrialStatus.RUNNING
+            if self._segments:
+                self._set_levels(trial)
             backend.resume_trial(trial)
             return trial.trial_id
         assert suggestion.config is not None
@@ -209,6 +255,8 @@ class Tuner:
         self.trials[trial.trial_id] = trial
         self.results.configs[trial.trial_id] = trial.config
         self.num_trials_started += 1
+        if self._segments:
+            self._set_levels(trial)
         backend.start_trial(trial)
         for callback in self.callbacks:
             callback.on_trial_start(self, trial)
@@ -220,12 +268,29 @@ class Tuner:
             (c.max_num_trials_started is not None
              and self.num_trials_started >= c.max_num_trials_started)
             or (c.max_num_evaluations is not None
-                and len(self.results) + self.num_results_dropped >= c.max_num_evaluations)
+                and self._num_evaluations() >= c.max_num_evaluations)
             or (c.max_num_trials_completed is not None
                 and self.num_trials_completed >= c.max_num_trials_completed)
             or (c.max_num_trials_finished is not None
                 and self.num_trials_finished >= c.max_num_trials_finished)
         )
+
+    def _num_evaluations(self) -> int:
+        """Results so far: recorded ones, and those fetched but dropped (polled loop); with
+        segments, also those before the last handled event not recorded yet (an upper bound of
+        them, exact where it reaches ``max_num_evaluations``)."""
+        if self._segments:
+            return self._num_counted
+        return len(self.results) + self.num_results_dropped
+
+    def _bulk_possible(self) -> bool:
+        backend = self.backend
+        return (self.record_in_bulk and isinstance(backend, SimulatorBackend)
+                and backend.supports_segments and backend.tuner_sleep_time is None
+                and not self.charge_decision_time and not self.trials
+                and all(c.supports_bulk for c in self.callbacks)
+                and (self.extra_results is None
+                     or getattr(self.extra_results, "supports_bulk", False)))
 
     def run(self) -> TuningSummary:
         """Tune until the stopping criterion holds or nothing is left to run."""
@@ -236,11 +301,15 @@ class Tuner:
         tic_run = _time.perf_counter()
         for callback in self.callbacks:
             callback.on_tuning_start(self)
-        if self.backend.tuner_sleep_time is None:
+        if self._bulk_possible():
+            self._run_segments()
+        elif self.backend.tuner_sleep_time is None:
             self._run_events()
         else:
             self._run_polled()
         self.backend.stop_all()
+        if self._segments:
+            self._put_in_time_order()
         self.real_seconds += _time.perf_counter() - tic_run
         for callback in self.callbacks:
             callback.on_tuning_end(self)
@@ -300,6 +369,185 @@ class Tuner:
                     running.add(trial_id)
             if self._should_stop() or (max_time is not None and latest > max_time):
                 return
+
+    # -- bulk recording ---------------------------------------------------------------------------
+
+    def _set_levels(self, trial: Trial) -> None:
+        trial_id = trial.trial_id
+        if trial_id not in self._levels_of:
+            self._levels_of[trial_id] = self.scheduler.result_levels(trial)
+        backend = self.backend
+        assert isinstance(backend, SimulatorBackend)
+        backend.set_result_levels(trial_id, self._levels_of[trial_id])
+
+    def _run_segments(self) -> None:
+        """The event-driven loop with the epochs between two events the tuner must handle
+        recorded in bulk (:class:`~hpo_core.backends.simulator.Segment`).
+
+        Stop criteria hold as in :meth:`_run_events`: before a segment's end is handled, the
+        results that precede it (its own and those of the other running segments) are counted;
+        if the time budget or the evaluation limit falls among them, exactly the results the
+        event-by-event loop would have recorded are recorded, and tuning ends.
+        """
+        backend = self.backend
+        assert isinstance(backend, SimulatorBackend)
+        backend.enable_segments()
+        self._segments = True
+        self._names = backend.objective_names()
+        max_time = self.stop_criterion.max_wallclock_time
+        max_evals = self.stop_criterion.max_num_evaluations
+        last: Segment | None = None
+        while True:
+            self._start_trials()
+            if self.extra_results is not None:
+                self._timeline.append(self.extra_results(self))
+            if self._should_stop():
+                if last is not None:
+                    self._flush(self._pending_before(last))
+                return
+            segment = backend.peek_segment()
+            if segment is None:
+                return
+            over_time = max_time is not None and segment.times[-1] > max_time
+            # the results before the segment's end (and so the count after it), counted exactly
+            # only where a limit may be reached (at most: every running segment's results)
+            num_before = 0
+            if max_evals is not None:
+                num_before = len(self.results) + sum(
+                    s.num_intermediate for s in backend.running_segments())
+            if over_time or (max_evals is not None and num_before + 1 >= max_evals):
+                pending = self._pending_before(segment, max_time if over_time else None)
+                num_before = len(self.results) + sum(count for _, count in pending)
+                if max_evals is not None and num_before >= max_evals:
+                    self._flush_first(pending, max_evals - len(self.results))
+                    return
+                if over_time:
+                    self._flush(pending)
+                    # the loop without segments stops at the first epoch past the budget
+                    counts = {id(s): count for s, count in pending}
+                    backend.stop_at(min(float(s.times[counts.get(id(s), 0)])
+                                        for s in backend.running_segments()))
+                    return
+            segment, event = backend.next_segment()
+            self._record(segment, segment.num_intermediate)
+            if event.kind is EventKind.ERROR:
+                self._errors.append(segment)
+            self._handle(event)
+            self._num_counted = num_before + (event.kind is EventKind.RESULT)
+            last = segment
+
+    def _pending_before(self, ref: Segment, max_time: float | None = None
+                        ) -> list[tuple[Segment, int]]:
+        """Per running segment, how many of its results (before its end) come before the end
+        of ``ref``, and if ``max_time`` is given, not after it."""
+        backend = self.backend
+        assert isinstance(backend, SimulatorBackend)
+        t_ref, ref_last = ref.times[-1], ref.last
+        pending = []
+        for segment in backend.running_segments():
+            if not segment.num_intermediate:
+                continue
+            times = np.asarray(segment.times[:segment.last])
+            if segment is ref:
+                count = len(times)
+            else:
+                count = int(np.searchsorted(times, t_ref, side="left"))
+                while count < len(times) and times[count] == t_ref and precedes(
+                        segment, count, ref, ref_last):
+                    count += 1
+            if max_time is not None:
+                count = min(count, int(np.searchsorted(times, max_time, side="right")))
+            if count:
+                pending.append((segment, count))
+        return pending
+
+    def _flush(self, pending: list[tuple[Segment, int]]) -> None:
+        for segment, count in pending:
+            self._record(segment, count)
+
+    def _flush_first(self, pending: list[tuple[Segment, int]], limit: int) -> None:
+        """Record the first ``limit`` of the ``pending`` results, in event order."""
+        entries = [(segment, i) for segment, count in pending for i in range(count)]
+        entries.sort(key=functools.cmp_to_key(_compare))
+        counts: dict[int, int] = {}
+        taken = entries[:max(limit, 0)]
+        for segment, i in taken:
+            counts[id(segment)] = max(counts.get(id(segment), 0), i + 1)
+        self._flush([(segment, counts[id(segment)]) for segment, _ in pending
+                     if id(segment) in counts])
+        if taken:  # the loop without segments stops at the last of them
+            backend = self.backend
+            assert isinstance(backend, SimulatorBackend)
+            segment, i = taken[-1]
+            backend.stop_at(float(segment.times[i]))
+
+    def _record(self, segment: Segment, count: int) -> None:
+        """Record the first ``count`` results of ``segment`` (without a decision); they, and
+        the segment's end if it is recorded next, are rows from here on."""
+        backend = self.backend
+        assert isinstance(backend, SimulatorBackend)
+        self._blocks.append((len(self.results), segment))
+        if not count:
+            segment.objectives = None
+            return
+        trial = self.trials[segment.trial_id]
+        resources, objectives = backend.segment_rows(segment, count)
+        first_row = len(self.results)
+        self.results.extend(trial.trial_id, segment.times[:count], resources, objectives,
+                            self._names, _CONTINUE)
+        trial.resource = int(resources[-1])
+        rows = range(first_row, first_row + count)
+        for callback in self.callbacks:
+            callback.on_bulk_results(self, trial, rows)
+
+    def _put_in_time_order(self) -> None:
+        """Rows in the order the event-by-event loop records them: by time, simultaneous ones
+        as its heap orders them; rows recorded in bulk get the composer's values of the last
+        event the tuner handled before them."""
+        results = self.results
+        n = len(results)
+        starts = np.array([row for row, _ in self._blocks] + [n], dtype=np.int64)
+        segments = [segment for _, segment in self._blocks]
+        # entries: the rows, then the failures (handled events without a row)
+        times = np.concatenate([np.frombuffer(results.time, dtype=float),
+                                [segment.times[-1] for segment in self._errors]])
+        block = np.searchsorted(starts, np.arange(n), side="right") - 1
+        # a block holds several entries with the same start only if it is empty
+        index = np.arange(n) - starts[block]
+
+        def key_of(entry: int) -> tuple[Segment, int]:
+            if entry >= n:
+                segment = self._errors[entry - n]
+                return segment, segment.last
+            return segments[block[entry]], int(index[entry])
+
+        order = np.argsort(times, kind="stable")
+        sorted_times = times[order]
+        ties = np.flatnonzero(sorted_times[1:] == sorted_times[:-1])
+        if len(ties):
+            def compare_entries(x: int, y: int) -> int:
+                return _compare(key_of(x), key_of(y))
+
+            compare = functools.cmp_to_key(compare_entries)
+            # runs of equal times: each starts where the time differs from the one before
+            tied = np.zeros(len(order) + 1, dtype=bool)
+            tied[1:-1] = sorted_times[1:] == sorted_times[:-1]
+            starts_of_runs = np.flatnonzero(~tied[:-1] & tied[1:])
+            ends_of_runs = np.flatnonzero(tied[:-1] & ~tied[1:]) + 1
+            for start, end in zip(starts_of_runs.tolist(), ends_of_runs.tolist(), strict=True):
+                order[start:end] = sorted(order[start:end].tolist(), key=compare)
+        if self.extra_results is not None:
+            # handled events: segment ends that are rows, and the failures
+            ends = np.array([segment.last for segment in segments], dtype=np.int64)
+            handled = np.ones(len(times), dtype=bool)
+            handled[:n] = index == ends[block]
+            in_order = handled[order]
+            handled_before = np.cumsum(in_order) - in_order
+            bulk = ~handled[order] & (order < n)
+            rows = order[bulk]
+            results.set_extra(rows.tolist(),
+                              [self._timeline[k] for k in handled_before[bulk].tolist()])
+        results.reorder(order[order < n])
 
     def _handle(self, event: Event) -> Decision:
         """Record one event, ask the scheduler if the trial is at one of its levels, and pass

@@ -109,12 +109,16 @@ class OverheadSimulatorBackend(SimulatorBackend):
     """
 
     _run_class = _Segment
+    supports_segments = False
 
     def __init__(self, *, overheads: SimulatorOverheads | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.overheads = overheads or SimulatorOverheads()
         self.tuner_sleep_time = self.overheads.tuner_sleep_time
         self._epochs: list[tuple[float, int, int, int]] = []
+
+    def _release(self, trial_id: int) -> None:
+        pass  # queued epochs of a stopped or finished trial still look up its run
 
     def _segment(self, trial_id: int) -> _Segment:
         return cast(_Segment, self._runs[trial_id])

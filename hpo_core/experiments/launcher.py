@@ -39,6 +39,7 @@ from hpo_core.experiments.methods import (
     get_definition,
 )
 from hpo_core.experiments.options import FCNET_ORDINAL, RUN_OPTIONS, check_options
+from hpo_core.results import DECISIONS, ResultsStore, write_csv_zip
 from hpo_core.schedulers.base import Scheduler
 
 
@@ -196,6 +197,9 @@ def package_versions() -> dict[str, str]:
 class RungSizes:
     """Extra results: number of entries at each rung level (seed 001), for Hyperband types."""
 
+    #: The counts change only when the scheduler records a result.
+    supports_bulk = True
+
     def __init__(self, levels: list[int]) -> None:
         self.levels = levels
 
@@ -207,6 +211,41 @@ class RungSizes:
         if info is None:
             return None
         return {f"num_at_level{i.level}": i.num_entries for i in info()}
+
+
+def results_columns(
+    results: ResultsStore, *, metric: str, mode: str, max_resource: int | None = None,
+    constants: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The columns of a run's ``results.csv.zip``: :meth:`ResultsStore.columns` (with
+    ``best_<metric>``), ``st_status`` (:func:`~hpo_core.experiments.syne_tune_format.st_status`:
+    ``Completed`` at ``max_resource``, by default the largest resource reported), and a
+    column for each of ``constants`` (the same value on every row).
+    """
+    import pandas as pd
+
+    from hpo_core.experiments.syne_tune_format import ST_STATUS
+
+    columns = results.columns(metric=metric, mode=mode)
+    resources = results.resources()
+    if max_resource is None:
+        max_resource = int(resources.max()) if len(resources) else 0
+    names = [ST_STATUS[d.value] for d in DECISIONS]
+    codes = results.decision_codes().astype(np.int8)
+    codes[resources >= max_resource] = len(names)
+    columns["st_status"] = pd.Categorical.from_codes(codes, pd.Index([*names, "Completed"]))
+    columns.update(constants or {})
+    return columns
+
+
+def write_results(
+    results: ResultsStore, path: Path, *, metric: str, mode: str,
+    max_resource: int | None = None, constants: Mapping[str, Any] | None = None,
+) -> None:
+    """Write ``results.csv.zip`` (:func:`results_columns`) as pandas' ``to_csv`` writes the
+    same table, with :func:`hpo_core.results.write_csv_zip`."""
+    write_csv_zip(path, results_columns(results, metric=metric, mode=mode,
+                                        max_resource=max_resource, constants=constants))
 
 
 #: Blackboxes a process keeps for later runs (a sequence of runs, a warm workflow worker).
@@ -546,16 +585,9 @@ def run_experiment(
     except BaseException as err:
         progress.write(tuner, "failed", error=f"{type(err).__name__}: {err}")
         raise
-    from hpo_core.experiments.syne_tune_format import st_status, syne_tune_metadata
+    from hpo_core.experiments.syne_tune_format import syne_tune_metadata
 
-    df = tuner.results.to_dataframe(metric=arguments.metric, mode=arguments.mode)
     max_resource = arguments.config_space.get(arguments.max_resource_attr)
-    if not isinstance(max_resource, int):
-        max_resource = int(df[arguments.resource_attr].max()) if len(df) else 0
-    df["st_status"] = st_status(df["st_decision"], df[arguments.resource_attr], max_resource)
-    for key, value in (("benchmark", experiment.benchmark), ("method", experiment.method),
-                       ("seed", experiment.seed)):
-        df[key] = value
     metadata = {
         "experiment_tag": experiment.experiment_tag,
         "tuner_name": name,
@@ -612,7 +644,13 @@ def run_experiment(
     # Each file is written under a temporary name and renamed, metadata.json last: a crashed run
     # never leaves files that look complete.
     with tempfile.TemporaryDirectory(dir=target, prefix=".tmp-") as tmp:
-        df.to_csv(Path(tmp) / "results.csv.zip", index=False)
+        write_results(
+            tuner.results, Path(tmp) / "results.csv.zip", metric=arguments.metric,
+            mode=arguments.mode, max_resource=max_resource if isinstance(max_resource, int)
+            else None,
+            constants={"benchmark": experiment.benchmark, "method": experiment.method,
+                       "seed": experiment.seed},
+        )
         (Path(tmp) / "metadata.json").write_text(json.dumps(metadata, indent=2, default=str))
         os.replace(Path(tmp) / "results.csv.zip", target / "results.csv.zip")
         os.replace(Path(tmp) / "metadata.json", target / "metadata.json")

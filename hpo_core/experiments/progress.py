@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
+
 from hpo_core import space as sp
 from hpo_core.trial import Decision, Trial, TrialResult
 from hpo_core.tuner import Tuner, TunerCallback
@@ -171,6 +173,9 @@ class ProgressFile(TunerCallback):
         self._started = time.monotonic()
         self._next = self._started + interval
 
+    #: Counts and the best value do not depend on when results arrive: bulk is fine.
+    supports_bulk = True
+
     def on_tuning_start(self, tuner: Tuner) -> None:
         self.write(tuner, "running")
 
@@ -184,6 +189,21 @@ class ProgressFile(TunerCallback):
             or (value < self.best if tuner.scheduler.mode == "min" else value > self.best)
         ):
             self.best = float(value)
+        if time.monotonic() >= self._next:
+            self.write(tuner, "running")
+
+    def on_bulk_results(self, tuner: Tuner, trial: Trial, rows: range) -> None:
+        self.num_results += len(rows)
+        column = tuner.results.metrics.get(tuner.scheduler.metric)
+        if column is not None:
+            values = np.frombuffer(column, dtype=float)[rows.start:rows.stop]
+            values = values[~np.isnan(values)]
+            if len(values):
+                value = float(values.min() if tuner.scheduler.mode == "min" else values.max())
+                if self.best is None or (
+                    value < self.best if tuner.scheduler.mode == "min" else value > self.best
+                ):
+                    self.best = value
         if time.monotonic() >= self._next:
             self.write(tuner, "running")
 
