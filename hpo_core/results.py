@@ -149,16 +149,25 @@ class ResultsStore:
                 column[row] = None if value is None else value.get(key)
 
     def reorder(self, order: np.ndarray) -> None:
-        """Put the rows in the order ``order`` (a permutation of the row indices)."""
-        for name, dtype in (("trial_id", np.int64), ("time", float), ("resource", np.int64),
-                            ("decision", np.int8)):
-            column = getattr(self, name)
-            setattr(self, name, array(column.typecode,
-                                      np.frombuffer(column, dtype=dtype)[order].tobytes()))
-        self.metrics = {name: array("d", np.frombuffer(column, dtype=float)[order].tobytes())
-                        for name, column in self.metrics.items()}
-        positions = order.tolist()
-        self.extra = {key: [column[i] for i in positions] for key, column in self.extra.items()}
+        """Put the rows in the order ``order`` (a permutation of the row indices), one column
+        at a time (each copied once)."""
+
+        def permuted(column: array[Any], dtype: type) -> array[Any]:
+            new = array(column.typecode, [0]) * len(column)
+            np.take(np.frombuffer(column, dtype=dtype), order,
+                    out=np.frombuffer(new, dtype=dtype))
+            return new
+
+        self.trial_id = permuted(self.trial_id, np.int64)
+        self.time = permuted(self.time, np.float64)
+        self.resource = permuted(self.resource, np.int64)
+        self.decision = permuted(self.decision, np.int8)
+        for name in list(self.metrics):
+            self.metrics[name] = permuted(self.metrics[name], np.float64)
+        if self.extra:
+            positions = order.tolist()
+            self.extra = {key: [column[i] for i in positions]
+                          for key, column in self.extra.items()}
 
     def best(self, metric: str, mode: str) -> tuple[int, float] | None:
         """(row index, value) of the best result so far, or None if there is none."""

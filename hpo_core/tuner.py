@@ -506,38 +506,44 @@ class Tuner:
         event the tuner handled before them."""
         results = self.results
         n = len(results)
-        starts = np.array([row for row, _ in self._blocks] + [n], dtype=np.int64)
+        starts = np.array([row for row, _ in self._blocks], dtype=np.int64)
         segments = [segment for _, segment in self._blocks]
-        # entries: the rows, then the failures (handled events without a row)
-        times = np.concatenate([np.frombuffer(results.time, dtype=float),
-                                [segment.times[-1] for segment in self._errors]])
-        block = np.searchsorted(starts, np.arange(n), side="right") - 1
-        # a block holds several entries with the same start only if it is empty
-        index = np.arange(n) - starts[block]
+
+        def keys(entries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """Block and index within it of rows ``entries``."""
+            block = np.searchsorted(starts, entries, side="right") - 1
+            return block, entries - starts[block]
 
         def key_of(entry: int) -> tuple[Segment, int]:
             if entry >= n:
                 segment = self._errors[entry - n]
                 return segment, segment.last
-            return segments[block[entry]], int(index[entry])
+            block, index = keys(np.array([entry]))
+            return segments[int(block[0])], int(index[0])
 
+        # entries: the rows, then the failures (handled events without a row)
+        times = np.frombuffer(results.time, dtype=float)
+        if self._errors:
+            times = np.concatenate([times, [segment.times[-1] for segment in self._errors]])
         order = np.argsort(times, kind="stable")
         sorted_times = times[order]
-        ties = np.flatnonzero(sorted_times[1:] == sorted_times[:-1])
-        if len(ties):
+        tied = np.zeros(len(order) + 1, dtype=bool)
+        tied[1:-1] = sorted_times[1:] == sorted_times[:-1]
+        del sorted_times
+        if tied.any():
             def compare_entries(x: int, y: int) -> int:
                 return _compare(key_of(x), key_of(y))
 
             compare = functools.cmp_to_key(compare_entries)
             # runs of equal times: each starts where the time differs from the one before
-            tied = np.zeros(len(order) + 1, dtype=bool)
-            tied[1:-1] = sorted_times[1:] == sorted_times[:-1]
             starts_of_runs = np.flatnonzero(~tied[:-1] & tied[1:])
             ends_of_runs = np.flatnonzero(tied[:-1] & ~tied[1:]) + 1
             for start, end in zip(starts_of_runs.tolist(), ends_of_runs.tolist(), strict=True):
                 order[start:end] = sorted(order[start:end].tolist(), key=compare)
+        del tied
         if self.extra_results is not None:
             # handled events: segment ends that are rows, and the failures
+            block, index = keys(np.arange(n))
             ends = np.array([segment.last for segment in segments], dtype=np.int64)
             handled = np.ones(len(times), dtype=bool)
             handled[:n] = index == ends[block]
@@ -547,7 +553,12 @@ class Tuner:
             rows = order[bulk]
             results.set_extra(rows.tolist(),
                               [self._timeline[k] for k in handled_before[bulk].tolist()])
-        results.reorder(order[order < n])
+        if self._errors:
+            order = order[order < n]
+        # the segments are not needed any more (their times take as much room as a column)
+        self._blocks, self._errors, self._timeline = [], [], []
+        if np.any(order[1:] < order[:-1]):
+            results.reorder(order)
 
     def _handle(self, event: Event) -> Decision:
         """Record one event, ask the scheduler if the trial is at one of its levels, and pass

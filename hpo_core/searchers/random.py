@@ -9,6 +9,9 @@ from typing import Any
 from hpo_core import space as sp
 from hpo_core.searchers.base import Searcher, SearcherOptions, check_int
 
+#: Configs whose uniform draws are taken from the generator at once.
+DRAW_BLOCK = 64
+
 
 @dataclass(frozen=True, kw_only=True)
 class RandomSearchOptions(SearcherOptions):
@@ -63,6 +66,21 @@ class RandomSearcher(Searcher):
         for domain in sp.hyperparameters(self.config_space).values():
             card = domain.cardinality
             self._size = self._size * card if card is not None and self._size else 0
+        self._domains = list(sp.hyperparameters(self.config_space).items())
+        #: Uniform draws of configs to come, last first: drawn DRAW_BLOCK configs at a time,
+        #: the same stream as one ``rng.random(k)`` per config.
+        self._draws: list[list[float]] = []
+
+    def _sample(self) -> dict[str, Any]:
+        """A random config, as :func:`~hpo_core.space.sample_config` draws it."""
+        if not self._draws:
+            block = self.rng.random((DRAW_BLOCK, len(self._domains))).tolist()
+            block.reverse()
+            self._draws = block
+        config = dict(self.config_space)
+        for (name, domain), u in zip(self._domains, self._draws.pop(), strict=True):
+            config[name] = domain._quantile(u)
+        return config
 
     def _key(self, config: Mapping[str, Any]) -> tuple[Any, ...]:
         return tuple(config[name] for name in self._names)
@@ -82,7 +100,7 @@ class RandomSearcher(Searcher):
         if self._size and len(self._seen) >= self._size:
             return None
         for _ in range(self.options.max_retries):
-            config = sp.sample_config(self.config_space, self.rng)
+            config = self._sample()
             key = self._key(config)
             if key not in self._seen:
                 self._seen.add(key)
