@@ -59,3 +59,17 @@ def test_empty_restriction_is_an_error() -> None:
     with pytest.raises(ValueError, match="restrict_configurations"):
         RandomSearcher(SPACE, metric="error", mode="min", rng=np.random.default_rng(0),
                        options=RandomSearchOptions(restrict_configurations=[]))
+
+
+def test_draws_the_stream_of_sample_config() -> None:
+    # uniforms are taken from the generator a block at a time: the same configs as one
+    # sample_config call per trial
+    from hpo_core.searchers.random import DRAW_BLOCK
+    from hpo_core.testing import synthetic_config_space
+
+    space = synthetic_config_space(27)
+    searcher = RandomSearcher(space, metric="error", mode="min", rng=np.random.default_rng(3),
+                              points_to_evaluate=[])
+    rng = np.random.default_rng(3)
+    expected = [sp.sample_config(space, rng) for _ in range(3 * DRAW_BLOCK + 5)]
+    assert [searcher.suggest(i) for i in range(len(expected))] == expected
