@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from hpo_core import space as sp
+from hpo_core.searchers import Searcher, make_searcher
 from hpo_core.trial import Decision, Trial, TrialResult, TrialSuggestion
 
 MODES = ("min", "max")
@@ -55,6 +57,36 @@ class Scheduler(ABC):
     metric: str
     mode: str
     random_seed: int
+    config_space: dict[str, Any]
+    searcher: Searcher
+
+    def _init_space(self, config_space: Mapping[str, Any], *, metric: str, mode: str) -> None:
+        """Check and keep the config space, metric and mode (every scheduler's first step)."""
+        sp.check_space(config_space)
+        check_metric_mode(metric, mode)
+        self.config_space = dict(config_space)
+        self.metric = metric
+        self.mode = mode
+
+    def _init_searcher(
+        self,
+        searcher: str | Searcher,
+        *,
+        random_seed: int | None,
+        search_options: Mapping[str, Any] | None,
+        points_to_evaluate: Sequence[Mapping[str, Any]] | None,
+        multi_fidelity: bool = False,
+    ) -> np.random.Generator:
+        """Resolve :attr:`random_seed`, build :attr:`searcher` with its own stream of it
+        (:func:`spawn_generators`) and return the scheduler's generator."""
+        self.random_seed = resolve_random_seed(random_seed)
+        searcher_rng, rng = spawn_generators(self.random_seed)
+        self.searcher = make_searcher(
+            searcher, self.config_space, metric=self.metric, mode=self.mode, rng=searcher_rng,
+            points_to_evaluate=check_points_to_evaluate(points_to_evaluate),
+            search_options=search_options, multi_fidelity=multi_fidelity,
+        )
+        return rng
 
     @abstractmethod
     def suggest(self, trial_id: int) -> TrialSuggestion | None:

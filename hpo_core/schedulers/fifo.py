@@ -5,15 +5,10 @@ from __future__ import annotations
 from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
-from hpo_core import space as sp
 from hpo_core.schedulers.base import (
     Scheduler,
-    check_metric_mode,
-    check_points_to_evaluate,
-    resolve_random_seed,
-    spawn_generators,
 )
-from hpo_core.searchers import Searcher, make_searcher
+from hpo_core.searchers import Searcher
 from hpo_core.trial import Decision, Trial, TrialResult, TrialSuggestion
 
 _NO_LEVELS: frozenset[int] = frozenset()
@@ -48,22 +43,9 @@ class FIFOScheduler(Scheduler):
         points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
         random_seed: int | None = None,
     ) -> None:
-        sp.check_space(config_space)
-        check_metric_mode(metric, mode)
-        self.config_space = dict(config_space)
-        self.metric = metric
-        self.mode = mode
-        self.random_seed = resolve_random_seed(random_seed)
-        searcher_rng, _ = spawn_generators(self.random_seed)
-        self.searcher = make_searcher(
-            searcher,
-            self.config_space,
-            metric=metric,
-            mode=mode,
-            rng=searcher_rng,
-            points_to_evaluate=check_points_to_evaluate(points_to_evaluate),
-            search_options=search_options,
-        )
+        self._init_space(config_space, metric=metric, mode=mode)
+        self._init_searcher(searcher, random_seed=random_seed, search_options=search_options,
+                            points_to_evaluate=points_to_evaluate)
 
     def suggest(self, trial_id: int) -> TrialSuggestion | None:
         config = self.searcher.suggest(trial_id)

@@ -11,14 +11,10 @@ from typing import Any, NamedTuple
 from hpo_core import space as sp
 from hpo_core.schedulers.base import (
     Scheduler,
-    check_metric_mode,
-    check_points_to_evaluate,
-    resolve_random_seed,
-    spawn_generators,
 )
 from hpo_core.schedulers.pasha import PashaMaxResource
 from hpo_core.schedulers.rungs import Rung, geometric_rung_levels
-from hpo_core.searchers import Searcher, make_searcher
+from hpo_core.searchers import Searcher
 from hpo_core.trial import Decision, Trial, TrialResult, TrialSuggestion
 
 TYPES = ("stopping", "promotion", "pasha")
@@ -145,17 +141,13 @@ class HyperbandScheduler(Scheduler):
         points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
         random_seed: int | None = None,
     ) -> None:
-        sp.check_space(config_space)
-        check_metric_mode(metric, mode)
+        self._init_space(config_space, metric=metric, mode=mode)
         if type not in TYPES:
             raise ValueError(f"type must be one of {list(TYPES)}, got {type!r}")
         if searcher_data not in SEARCHER_DATA:
             raise ValueError(
                 f"searcher_data must be one of {list(SEARCHER_DATA)}, got {searcher_data!r}"
             )
-        self.config_space = dict(config_space)
-        self.metric = metric
-        self.mode = mode
         self.resource_attr = resource_attr
         self.type = type
         self.max_resource_attr = max_resource_attr
@@ -169,18 +161,10 @@ class HyperbandScheduler(Scheduler):
         self.brackets = brackets
         self.rung_system_per_bracket = rung_system_per_bracket
         self.searcher_data = searcher_data
-        self.random_seed = resolve_random_seed(random_seed)
-        searcher_rng, self._rng = spawn_generators(self.random_seed)
-        self.searcher = make_searcher(
-            searcher,
-            self.config_space,
-            metric=metric,
-            mode=mode,
-            rng=searcher_rng,
-            points_to_evaluate=check_points_to_evaluate(points_to_evaluate),
-            search_options=search_options,
-            multi_fidelity=True,
-        )
+        self._rng = self._init_searcher(searcher, random_seed=random_seed,
+                                        search_options=search_options,
+                                        points_to_evaluate=points_to_evaluate,
+                                        multi_fidelity=True)
         self.searcher.configure_resources(rung_levels=list(self.levels), max_t=self.max_t,
                                           searcher_data=searcher_data)
         self._sign = 1.0 if mode == "min" else -1.0
