@@ -39,9 +39,10 @@ SYNE_TUNE_RUNNER = BENCH_DIR / "_syne_tune_gp_runner.py"
 OPTUNA_RUNNER = BENCH_DIR / "_optuna_runner.py"
 SYNE_TUNE_VERSION = "0.13.0"
 BENCHMARK = "lcbench-blood-transfusion-service-center"
-#: Optuna's venv: its GP sampler needs torch (this version is a local CPU build) and uses
-#: greenlet to run its L-BFGS-B restarts together.
-OPTUNA_REQUIREMENTS = ["optuna==5.0.0", "torch==2.13.0", "greenlet"]
+#: Optuna's venv. Its GP sampler imports torch (this version is a CPU build), scipy (L-BFGS-B
+#: and the normal distribution of its acquisition functions) and greenlet (to run its L-BFGS-B
+#: restarts together); optuna declares none of them, so each is named here.
+OPTUNA_REQUIREMENTS = ["optuna==5.0.0", "torch==2.13.0", "scipy==1.17.1", "greenlet"]
 #: Methods Syne Tune 0.13.0 runs under the same name (see ``_syne_tune_gp_runner.py``).
 SYNE_TUNE_METHODS = ("RS", "BO", "ASHA", "MOBSTER", "MOBSTER-JOINT", "MOBSTER-INDEP",
                      "HYPERTUNE-INDEP", "HYPERTUNE-JOINT")
@@ -68,14 +69,19 @@ def hyperband_type(method: str) -> str:
     return str(get_definition(method).scheduler_kwargs.get("type", "stopping"))
 
 
-def _works(python: Path, script: Path) -> bool:
+def _check_error(python: Path, script: Path) -> str | None:
+    """Why ``script check`` fails in ``python`` (``None`` if it works)."""
     if not python.exists():
-        return False
+        return f"{python} does not exist"
     try:
         run_child(python, script, ["check"], env=syne_tune_env(), timeout=300)
-    except MeasurementError:
-        return False
-    return True
+    except MeasurementError as err:
+        return str(err)
+    return None
+
+
+def _works(python: Path, script: Path) -> bool:
+    return _check_error(python, script) is None
 
 
 def ensure_syne_tune_gp_venv() -> Path:
@@ -104,8 +110,10 @@ def ensure_optuna_venv() -> Path:
     if done.returncode != 0:
         raise MeasurementError(f"cannot create {venv}: {done.stderr}")
     pip_install(python, OPTUNA_REQUIREMENTS, log)
-    if not _works(python, OPTUNA_RUNNER):
-        raise MeasurementError(f"Optuna's GP sampler does not import in {venv} (log: {log})")
+    error = _check_error(python, OPTUNA_RUNNER)
+    if error is not None:
+        raise MeasurementError(f"Optuna's GP sampler does not run in {venv} (install log: "
+                               f"{log}):\n{error}")
     return python
 
 

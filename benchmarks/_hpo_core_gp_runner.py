@@ -225,9 +225,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
         profiler = cProfile.Profile()
         profiler.enable()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     tuner.run()
     seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu_start
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(str(args.profile))
@@ -241,6 +242,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "seed": args.seed,
         "budget": args.budget,
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "cut_by_wall_cap": False,
         "simulated_time_reached": float(df["st_tuner_time"].max()) if len(df) else 0.0,
         "times": df["st_tuner_time"].astype(float).tolist(),

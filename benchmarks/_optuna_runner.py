@@ -6,7 +6,9 @@ same JSON file every library reads).
 
 Sub-commands (each writes one JSON document to ``--out``):
 
-* ``check``: imports Optuna, the GP sampler and torch; reports their versions.
+* ``check``: runs a small study with the GP sampler (its first trials random, the last ones
+  from the fitted GP: the sampler imports torch, scipy and greenlet only then, so an
+  incomplete venv fails here rather than in a measurement); reports the versions.
 * ``suggest``: seconds of one ``study.ask(fixed_distributions=...)`` (which fits the GP and
   optimises the acquisition function to sample all parameters) per repeat, on a fresh study
   holding the observations as complete trials and the pending configs as running trials.
@@ -68,6 +70,19 @@ def suggest(args: argparse.Namespace) -> dict[str, Any]:
             "seconds": seconds, "suggestions": suggestions}
 
 
+def check() -> dict[str, Any]:
+    import scipy
+    import torch
+
+    study = optuna.create_study(sampler=GPSampler(seed=0, n_startup_trials=3))
+    study.optimize(lambda t: (t.suggest_float("x", 0.0, 1.0) - 0.3) ** 2
+                   + t.suggest_int("k", 1, 5), n_trials=5)
+    if len(study.trials) != 5:
+        raise RuntimeError(f"GPSampler check study ran {len(study.trials)} of 5 trials")
+    return {"version": optuna.__version__, "torch": torch.__version__,
+            "scipy": scipy.__version__, "python": sys.version}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["check", "suggest"])
@@ -79,10 +94,7 @@ def main() -> None:
     args = parser.parse_args()
     optuna.logging.set_verbosity(logging.WARNING)
     if args.command == "check":
-        import torch
-
-        payload: dict[str, Any] = {"version": optuna.__version__, "torch": torch.__version__,
-                                   "python": sys.version}
+        payload: dict[str, Any] = check()
     else:
         payload = suggest(args)
     args.out.write_text(json.dumps(payload))

@@ -227,9 +227,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         save_tuner=False,
         suffix_tuner_name=True,
     )
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     tuner.run()
     seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu_start
     metric = meta["metric"]
     rows = [r for r in simulator.results if metric in r and ST_TUNER_TIME in r]
     times = [float(r[ST_TUNER_TIME]) for r in rows]
@@ -240,6 +241,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "seed": args.seed,
         "budget": args.budget,
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "wall_cap": args.wall_cap,
         "cut_by_wall_cap": cap.hit,
         "simulated_time_reached": max(times, default=0.0),

@@ -44,11 +44,22 @@ Methods are rows keyed by hpo_core's registry names; ``--methods`` chooses them 
 ``BO,MOBSTER``). A method not in the registry yet is an error (exit status 2).
 
 Output
-    The tables and, as last line, ``gp_speedup_vs_syne_tune=<x>``: the smallest Syne Tune /
-    hpo_core time ratio over all suggest sizes, methods and whole runs (preceded by
-    ``gp_speedup_vs_optuna=<x>``, the smallest Optuna / hpo_core ratio). Targets: suggest at
-    least 3x faster than Syne Tune, the whole MOBSTER run at least 10x, and no slower than
-    Optuna. Exit status 1 if something could not be measured (the last line is then missing).
+    The tables, each target and whether it is met, and, as last line,
+    ``gp_speedup_vs_syne_tune=<x>``: the smallest Syne Tune / hpo_core time ratio over all
+    suggest sizes, methods and whole runs (preceded by ``gp_speedup_vs_optuna=<x>``, the
+    smallest Optuna / hpo_core ratio). Targets: every suggest at least 5x faster than Syne
+    Tune's, the whole BO run at least 20x, the whole MOBSTER run at least 30x, and no suggest
+    slower than Optuna's. Exit status 1 with the reasons if something could not be measured (a
+    venv that cannot be installed, a child that fails): the last line is then missing.
+
+Caching
+    Syne Tune's and Optuna's timings do not depend on hpo_core's code, and Syne Tune's whole
+    MOBSTER run takes most of an hour: each of their measurements is kept as JSON under
+    ``benchmarks/.cache/searcher_latency/``, keyed by library, version, method and inputs
+    (observation set, budget, seed, clock step, wall-clock cap, table), with when it was taken
+    and the load average around it (shown in the notes). hpo_core is measured on every run.
+    ``--refresh`` measures the references again; ``--references-only`` fills the cache without
+    measuring hpo_core (e.g. in the background).
 
 Usage (from the repository root, with hpo_core's Python)::
 
@@ -60,14 +71,22 @@ Usage (from the repository root, with hpo_core's Python)::
 from __future__ import annotations
 
 import argparse
+import datetime
+import hashlib
+import json
 import math
+import os
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from _gp_bench import (
+    CACHE_DIR,
+    OPTUNA_REQUIREMENTS,
     OPTUNA_RUNNER,
     SYNE_TUNE_METHODS,
     SYNE_TUNE_RUNNER,
@@ -91,6 +110,10 @@ DEFAULT_SIZES = (50, 100, 200)
 DEFAULT_RANDOM_SEED = 2465497701  # the LCBench twin study's master seed
 NUM_PENDING = 3
 SUGGEST_TIMEOUT_S = 3600.0
+#: Targets (Syne Tune or Optuna time / hpo_core time), see the module docstring.
+SUGGEST_TARGET, BO_RUN_TARGET, MOBSTER_RUN_TARGET, OPTUNA_TARGET = 5.0, 20.0, 30.0, 1.0
+#: Where the reference libraries' timings are kept (see :func:`cached_reference`).
+REFERENCE_CACHE = CACHE_DIR / "searcher_latency"
 RUN_TIMEOUT_S = 4 * 3600.0
 
 
@@ -113,13 +136,47 @@ def run_seed(random_seed: int, seed: int) -> int:
     return int(np.random.SeedSequence([random_seed, seed]).generate_state(1)[0])
 
 
+def cached_reference(key: dict[str, Any], measure: Callable[[], dict[str, Any]],
+                     args: argparse.Namespace) -> dict[str, Any]:
+    """A reference library's measurement ``measure()``, kept under ``benchmarks/.cache/``.
+
+    Syne Tune's and Optuna's timings do not depend on hpo_core's code: they are measured once
+    per ``key`` (library, version, what is measured and its inputs) and reused (``--refresh``
+    measures again). Each entry records when it was measured and the load average around it.
+    """
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
+    path = REFERENCE_CACHE / f"{key['library']}-{key['part']}-{key['method']}-{digest}.json"
+    if path.exists() and not args.refresh:
+        entry = json.loads(path.read_text())
+        entry["result"]["cached"] = entry["measured"]
+        return dict(entry["result"])
+    load_before = os.getloadavg()[0]
+    result = measure()
+    entry = {"key": key, "result": result, "measured": {
+        "at": datetime.datetime.now().isoformat(timespec="seconds"),
+        "load_average_before": load_before, "load_average_after": os.getloadavg()[0]}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".tmp")
+    partial.write_text(json.dumps(entry))
+    partial.replace(path)
+    return result
+
+
+def _cache_note(library: str, result: dict[str, Any]) -> str:
+    cached = result.get("cached")
+    if not cached:
+        return ""
+    return (f"{library} cached from {cached['at']} (load avg {cached['load_average_before']:.1f}"
+            f"-{cached['load_average_after']:.1f})")
+
+
 def st_type(method: str) -> str:
     return "stopping" if method in ("RS", "BO") else hyperband_type(method)
 
 
 def measure_suggest(
-    method: str, size: int, args: argparse.Namespace, table: Path, st_python: Path,
-    optuna_python: Path | None, tmp: Path,
+    method: str, size: int, args: argparse.Namespace, table: Path, table_digest: str,
+    st_python: Path, optuna_python: Path | None, tmp: Path,
 ) -> Row:
     kind = "final" if method == "BO" else "rungs"
     observations = tmp / f"observations-{kind}-{size}.json"
@@ -129,44 +186,73 @@ def measure_suggest(
                   str(observations)])
     common = ["--method", method, "--observations", str(observations),
               "--repeats", str(args.repeats), "--seed", str(args.seed)]
-    ours = min(run_ours(["suggest", *common], timeout=SUGGEST_TIMEOUT_S)["seconds"])
-    theirs = min(run_child(st_python, SYNE_TUNE_RUNNER,
-                           ["suggest", "--table", str(table), "--type", st_type(method),
-                            *common],
-                           env=single_threaded(syne_tune_env()),
-                           timeout=SUGGEST_TIMEOUT_S)["seconds"])
+    ours = (math.nan if args.references_only else
+            min(run_ours(["suggest", *common], timeout=SUGGEST_TIMEOUT_S)["seconds"]))
+    inputs = {"part": "suggest", "method": method, "kind": kind, "size": size,
+              "pending": NUM_PENDING, "seed": args.seed, "table": table_digest}
+    st_result = cached_reference(
+        {"library": "syne-tune", "version": SYNE_TUNE_VERSION, "type": st_type(method),
+         "repeats": args.repeats, **inputs},
+        lambda: run_child(st_python, SYNE_TUNE_RUNNER,
+                          ["suggest", "--table", str(table), "--type", st_type(method), *common],
+                          env=single_threaded(syne_tune_env()), timeout=SUGGEST_TIMEOUT_S),
+        args)
+    notes = [_cache_note("syne-tune", st_result)]
     optuna = None
     if optuna_python is not None and method == "BO":
-        optuna = min(run_child(optuna_python, OPTUNA_RUNNER,
-                               ["suggest", "--table", str(table), "--observations",
-                                str(observations), "--repeats", str(args.optuna_repeats),
-                                "--seed", str(args.seed)],
-                               env=single_threaded(syne_tune_env()),
-                               timeout=SUGGEST_TIMEOUT_S)["seconds"])
-    return Row("suggest", method, str(size), ours, theirs, optuna)
+        optuna_result = cached_reference(
+            {"library": "optuna", "requirements": OPTUNA_REQUIREMENTS,
+             "repeats": args.optuna_repeats, **inputs},
+            lambda: run_child(optuna_python, OPTUNA_RUNNER,
+                              ["suggest", "--table", str(table), "--observations",
+                               str(observations), "--repeats", str(args.optuna_repeats),
+                               "--seed", str(args.seed)],
+                              env=single_threaded(syne_tune_env()), timeout=SUGGEST_TIMEOUT_S),
+            args)
+        optuna = min(optuna_result["seconds"])
+        notes.append(_cache_note("optuna", optuna_result))
+    return Row("suggest", method, str(size), ours, min(st_result["seconds"]), optuna,
+               note="; ".join(n for n in notes if n))
 
 
-def measure_run(method: str, args: argparse.Namespace, table: Path, st_python: Path) -> Row:
+def measure_run(method: str, args: argparse.Namespace, table: Path, table_digest: str,
+                st_python: Path) -> Row:
     seed = run_seed(DEFAULT_RANDOM_SEED, 0)
     common = ["--method", method, "--seed", str(seed), "--budget", str(args.budget),
               "--workers", "4"]
-    ours = run_ours(["run", *common], timeout=RUN_TIMEOUT_S)
+    ours: dict[str, Any] = ({"seconds": math.nan, "num_trials": "-", "num_results": "-"}
+                            if args.references_only else
+                            run_ours(["run", *common], timeout=RUN_TIMEOUT_S))
     st_args = ["run", "--table", str(table), "--type", st_type(method),
                "--tuner-sleep-time", str(args.st_clock_step), *common]
     if args.wall_cap is not None:
         st_args += ["--wall-cap", str(args.wall_cap)]
-    theirs = run_child(st_python, SYNE_TUNE_RUNNER, st_args,
-                       env=single_threaded(syne_tune_env()), timeout=RUN_TIMEOUT_S)
+    theirs = cached_reference(
+        {"library": "syne-tune", "version": SYNE_TUNE_VERSION, "part": "run", "method": method,
+         "type": st_type(method), "seed": seed, "budget": args.budget, "workers": 4,
+         "clock_step": args.st_clock_step, "wall_cap": args.wall_cap, "table": table_digest},
+        lambda: run_child(st_python, SYNE_TUNE_RUNNER, st_args,
+                          env=single_threaded(syne_tune_env()), timeout=RUN_TIMEOUT_S),
+        args)
     reached = float(theirs["simulated_time_reached"])
     note = (f"hpo_core {ours['num_trials']} trials, {ours['num_results']} results; "
             f"syne-tune {theirs['num_trials']} trials, {theirs['num_results']} results")
+    cache_note = _cache_note("syne-tune", theirs)
+    if cache_note:
+        note += "; " + cache_note
     seconds = float(theirs["seconds"])
+    cpu = theirs.get("cpu_seconds")
     if theirs["cut_by_wall_cap"]:
         if reached <= 0:
             raise MeasurementError(f"syne-tune {method}: no result within the wall-clock cap")
         note = (f"syne-tune cut after {seconds:.0f} s at {reached:.0f} of {args.budget:g} "
                 f"simulated s, extrapolated x{args.budget / reached:.1f}; " + note)
         seconds *= args.budget / reached
+        cpu = None if cpu is None else cpu * args.budget / reached
+    if cpu is not None and ours.get("cpu_seconds"):
+        # CPU seconds are less disturbed by other load on a shared machine than wall seconds
+        note += (f"; CPU s syne-tune {cpu:.0f} / hpo_core {ours['cpu_seconds']:.1f} = "
+                 f"{cpu / ours['cpu_seconds']:.1f}x")
     return Row("run", method, f"{args.budget:g} s", float(ours["seconds"]), seconds,
                note=("~" if theirs["cut_by_wall_cap"] else "") + note)
 
@@ -193,6 +279,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--wall-cap", type=float, default=2400.0,
                         help="real seconds after which Syne Tune's run is cut and "
                         "extrapolated (default %(default)s; 0 for none)")
+    parser.add_argument("--references-only", action="store_true",
+                        help="only measure (and cache) Syne Tune and Optuna, e.g. in the "
+                        "background before hpo_core is measured")
+    parser.add_argument("--refresh", action="store_true",
+                        help="measure Syne Tune and Optuna again instead of reusing their "
+                        "cached timings")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the observation sets and of the suggest schedulers")
     args = parser.parse_args(argv)
@@ -230,13 +322,30 @@ def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}x"
 
 
+def _targets(rows: list[Row]) -> list[tuple[str, float, list[float]]]:
+    """(target, required ratio, measured ratios) of each target of the module docstring."""
+    def ratios(part: str, method: str | None, optuna: bool = False) -> list[float]:
+        values = [r.ratio(r.optuna if optuna else r.syne_tune) for r in rows
+                  if r.part == part and (method is None or r.method == method)]
+        return [v for v in values if v is not None]
+
+    return [("suggest vs Syne Tune", SUGGEST_TARGET, ratios("suggest", None)),
+            ("BO run vs Syne Tune", BO_RUN_TARGET, ratios("run", "BO")),
+            ("MOBSTER run vs Syne Tune", MOBSTER_RUN_TARGET, ratios("run", "MOBSTER")),
+            ("suggest vs Optuna", OPTUNA_TARGET, ratios("suggest", None, optuna=True))]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     require_methods(args.method_list)
     failures: list[str] = []
-    table, _ = export_table()
-    st_python = ensure_syne_tune_gp_venv()
-    print(check_table(st_python, table), flush=True)
+    try:
+        table, table_digest = export_table()
+        st_python = ensure_syne_tune_gp_venv()
+        print(check_table(st_python, table), flush=True)
+    except MeasurementError as err:  # nothing can be compared without these
+        print(f"\nFAILED:\n- setup: {err}")
+        return 1
     optuna_python = None
     if "suggest" in args.part_list and "BO" in args.method_list and not args.no_optuna:
         try:
@@ -256,10 +365,10 @@ def main(argv: list[str] | None = None) -> int:
             prefix = f"[{i}/{len(plan)}] {method} {what}:"
             try:
                 if part == "suggest":
-                    row = measure_suggest(method, size, args, table, st_python, optuna_python,
-                                          Path(tmp))
+                    row = measure_suggest(method, size, args, table, table_digest, st_python,
+                                          optuna_python, Path(tmp))
                 else:
-                    row = measure_run(method, args, table, st_python)
+                    row = measure_run(method, args, table, table_digest, st_python)
             except MeasurementError as err:
                 failures.append(f"{method} {what}: {err}")
                 print(f"{prefix} FAILED", flush=True)
@@ -269,6 +378,10 @@ def main(argv: list[str] | None = None) -> int:
                   + (f", optuna {_fmt(row.optuna)} s" if row.optuna is not None else ""),
                   flush=True)
 
+    if args.references_only:
+        print(f"\nreference timings cached under {REFERENCE_CACHE}"
+              + ("" if not failures else "; FAILED:\n" + "\n".join(f"- {f}" for f in failures)))
+        return 1 if failures else 0
     suggest_rows = [r for r in rows if r.part == "suggest"]
     if suggest_rows:
         print(f"\nSeconds per suggest (fit + acquisition; {NUM_PENDING} pending; fastest of "
@@ -276,9 +389,10 @@ def main(argv: list[str] | None = None) -> int:
               "observations")
         print(format_table(
             ["method", "observations", "hpo_core s", f"syne-tune {SYNE_TUNE_VERSION} s",
-             "syne-tune/hpo_core", "optuna GPSampler s", "optuna/hpo_core"],
+             "syne-tune/hpo_core", "optuna GPSampler s", "optuna/hpo_core", "notes"],
             [[r.method, r.size, _fmt(r.ours), _fmt(r.syne_tune), _ratio(r.ratio(r.syne_tune)),
-              _fmt(r.optuna), _ratio(r.ratio(r.optuna))] for r in suggest_rows], left=2))
+              _fmt(r.optuna), _ratio(r.ratio(r.optuna)), r.note] for r in suggest_rows],
+            left=2))
     run_rows = [r for r in rows if r.part == "run"]
     if run_rows:
         print(f"\nWall seconds of one simulated run (LCBench blood-transfusion, {args.budget:g} "
@@ -299,6 +413,12 @@ def main(argv: list[str] | None = None) -> int:
         for failure in failures:
             print(f"- {failure}")
         return 1
+    print("\nTargets:")
+    for name, target, ratios in _targets(rows):
+        if ratios:
+            worst = min(ratios)
+            print(f"- {name}: >= {target:g}x: {'met' if worst >= target else 'MISSED'} "
+                  f"(min {worst:.1f}x)")
     optuna_ratios = [r.ratio(r.optuna) for r in rows if r.optuna is not None]
     if optuna_ratios:
         print(f"gp_speedup_vs_optuna={min(x for x in optuna_ratios if x is not None):.1f}")

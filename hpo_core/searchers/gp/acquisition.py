@@ -93,8 +93,10 @@ def _ei_terms(
 
 def incumbent(posterior: ConfigPosterior, X: np.ndarray) -> Best:
     """The value EI improves on: the lowest posterior mean at the encoded configs ``X`` (one
-    per fantasy sample if the posterior has several)."""
-    mean = posterior.predict(X)[0]
+    per fantasy sample if the posterior has several). Posteriors with a ``predict_mean``
+    method are asked for the mean only."""
+    predict_mean = getattr(posterior, "predict_mean", None)
+    mean = predict_mean(X) if predict_mean is not None else posterior.predict(X)[0]
     return float(np.min(mean)) if mean.ndim == 1 else np.min(mean, axis=0)
 
 

@@ -174,7 +174,8 @@ class IndependentGPModel:
             K = K.copy()
             K[np.diag_indices_from(K)] += noise
             try:
-                level_value, alpha, weights = gaussian_negative_log_likelihood(K, y - mean)
+                level_value, alpha, weights = gaussian_negative_log_likelihood(
+                    K, y - mean, overwrite_k=True)
             except LinAlgError:
                 return 1e10, np.zeros_like(params)
             value += level_value

@@ -109,7 +109,9 @@ class Kernel(ABC):
     def gram_with_param_gradient(
         self, X: np.ndarray
     ) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
-        """``self(X)`` and the function ``weights -> param_gradient(X, weights)``.
+        """``self(X)`` and the function ``weights -> param_gradient(X, weights)`` for
+        *symmetric* ``weights`` (as the marginal likelihood's are; :meth:`param_gradient` takes
+        any).
 
         Kernels override this to share work between the two (the marginal likelihood needs
         both at every step). The function may read the returned matrix: do not modify it.
@@ -184,12 +186,22 @@ class Matern52(Kernel):
 
     def _distance(self, X1: np.ndarray, X2: np.ndarray) -> np.ndarray:
         ls = self._lengthscales()
-        return np.sqrt(cdist(X1 / ls, X2 / ls, "sqeuclidean"))
+        r = cdist(X1 / ls, X2 / ls, "sqeuclidean")
+        return np.sqrt(r, out=r)
 
     def __call__(self, X1: np.ndarray, X2: np.ndarray | None = None) -> np.ndarray:
-        r = self._distance(X1, X1 if X2 is None else X2)
-        s2 = math.exp(self._params[-1])
-        return s2 * (1.0 + _SQRT5 * r + (5.0 / 3.0) * r * r) * np.exp(-_SQRT5 * r)
+        # s2 (1 + t + t^2 / 3) exp(-t), t = sqrt(5) r, in place
+        t = self._distance(X1, X1 if X2 is None else X2)
+        t *= _SQRT5
+        decay = np.negative(t)
+        np.exp(decay, out=decay)
+        K = t * (1.0 / 3.0)
+        K += 1.0
+        K *= t
+        K += 1.0
+        K *= decay
+        K *= math.exp(self._params[-1])
+        return K
 
     def diag(self, X: np.ndarray) -> np.ndarray:
         return np.full(X.shape[0], math.exp(self._params[-1]))
@@ -200,27 +212,39 @@ class Matern52(Kernel):
         return math.exp(self._params[-1]) * (5.0 / 3.0) * (1.0 + _SQRT5 * r) * decay
 
     def param_gradient(self, X: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        return self.gram_with_param_gradient(X)[1](weights)
+        weights = np.asarray(weights, dtype=float)
+        return self.gram_with_param_gradient(X)[1](0.5 * (weights + weights.T))
 
     def gram_with_param_gradient(
         self, X: np.ndarray
     ) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
         # centred (differences are unchanged) to limit cancellation in the expansion below
         scaled = (X - X.mean(axis=0)) / self._lengthscales()
-        r = np.sqrt(cdist(scaled, scaled, "sqeuclidean"))
-        decay = np.exp(-_SQRT5 * r)
-        K = math.exp(self._params[-1]) * (1.0 + _SQRT5 * r + (5.0 / 3.0) * r * r) * decay
-        radial = self._radial(r, decay)
+        s2 = math.exp(self._params[-1])
+        # in place, a few passes over n x n arrays: t = sqrt(5) r, decay = exp(-t),
+        # radial = s2 (5/3) (1 + t) decay, K = s2 (1 + t + t^2 / 3) decay
+        t = cdist(scaled, scaled, "sqeuclidean")
+        np.sqrt(t, out=t)
+        t *= _SQRT5
+        decay = np.negative(t)
+        np.exp(decay, out=decay)
+        radial = t + 1.0
+        radial *= decay
+        t *= t
+        t *= decay
+        t *= s2 / 3.0
+        K = np.multiply(radial, s2, out=decay)
+        K += t
+        radial *= s2 * (5.0 / 3.0)
 
         def gradient(weights: np.ndarray) -> np.ndarray:
             # d k / d log l_i = radial * (x_i - x'_i)^2 / l_i^2, and for symmetric M
             # sum_ab M_ab (u_a - u_b)^2 = 2 (sum_a u_a^2 sum_b M_ab - u^T M u)
-            m = weights * radial
-            m = 0.5 * (m + m.T)
+            m = weights * radial  # symmetric, as weights and radial are
             per_dim = 2.0 * (m.sum(axis=1) @ np.square(scaled)
                              - np.sum(scaled * (m @ scaled), axis=0))
             grad_ls = per_dim if self.ard else np.array([per_dim.sum()])
-            return np.concatenate([grad_ls, [np.sum(weights * K)]])
+            return np.concatenate([grad_ls, [np.vdot(weights, K)]])
 
         return K, gradient
 

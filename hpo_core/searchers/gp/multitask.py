@@ -62,6 +62,9 @@ class PosteriorAtResource:
     def predict(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self.posterior.predict(self._rows(Xs))
 
+    def predict_mean(self, Xs: np.ndarray) -> np.ndarray:
+        return self.posterior.predict_mean(self._rows(Xs))
+
     def predict_joint(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self.posterior.predict_joint(self._rows(Xs))
 
@@ -135,7 +138,10 @@ class ResourceGPModel:
         better), optimising the hyperparameters if ``optimize``."""
         if X.shape[0] == 0:
             raise ValueError("cannot fit a GP to no data")
-        X = self.rows(X, levels)
+        # rows of the same config next to each other (the order does not change the model),
+        # which the exp-decay kernels exploit (ExpDecayKernel._config_gram)
+        order = np.lexsort((levels, *X.T[::-1]))
+        X, y = self.rows(X[order], np.asarray(levels)[order]), np.asarray(y)[order]
         with single_threaded_blas():
             self.num_fits += 1
             self.y_mean, self.y_scale = standardization(y)
@@ -195,7 +201,8 @@ class ResourceGPModel:
         K = K.copy()
         K[np.diag_indices_from(K)] += noise
         try:
-            value, alpha, weights = gaussian_negative_log_likelihood(K, self._y - kernel.mean(X))
+            value, alpha, weights = gaussian_negative_log_likelihood(
+                K, self._y - kernel.mean(X), overwrite_k=True)
         except LinAlgError:
             return 1e10, np.zeros_like(params)
         grad = np.empty_like(params)

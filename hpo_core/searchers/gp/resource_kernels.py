@@ -176,7 +176,8 @@ class WarpedMatern52(Kernel):
         return np.full(X.shape[0], math.exp(self._params[-3]))
 
     def param_gradient(self, X: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        return self.gram_with_param_gradient(X)[1](weights)
+        weights = np.asarray(weights, dtype=float)
+        return self.gram_with_param_gradient(X)[1](0.5 * (weights + weights.T))
 
     def gram_with_param_gradient(self, X: np.ndarray) -> tuple[np.ndarray, Gradient]:
         base = self._base()
@@ -192,7 +193,7 @@ class WarpedMatern52(Kernel):
 
         def gradient(weights: np.ndarray) -> np.ndarray:
             # sum_ab W_ab (D_ab dw_a - D_ab dw_b) = 2 sum_a dw_a sum_b (W o D)_ab, W symmetric
-            s = np.sum(0.5 * (weights + weights.T) * D, axis=1)
+            s = np.sum(weights * D, axis=1)
             return np.concatenate([base_gradient(weights), [2.0 * s @ dloga, 2.0 * s @ dlogb]])
 
         return K, gradient
@@ -233,6 +234,9 @@ class ExpDecayKernel(ResourceKernel):
         self.fixed_delta = delta
         self._kx = Matern52(dim=dim - 1)
         self._nx = self._kx.num_params
+        # resource column -> its distinct values and one-hot rows; shared by the copies
+        # with_params makes, so an optimisation over fixed inputs computes it once
+        self._levels_cache: dict[str, np.ndarray] = {}
         super().__init__()
 
     @property
@@ -282,8 +286,9 @@ class ExpDecayKernel(ResourceKernel):
 
     # -- kernel ---------------------------------------------------------------------------------
     # Resources take few distinct values (rung levels), so terms in r + r' are computed on the
-    # distinct pairs and spread out (np.take), and weighted sums over them are first summed per
-    # pair of distinct values (np.bincount): O(n^2) cheap operations instead of n^2 logs.
+    # distinct pairs and spread out (np.take, or products with one-hot matrices), and weighted
+    # sums over them are first summed per pair of distinct values: O(n^2) cheap operations
+    # instead of n^2 logs.
 
     def _pairs(self, r1: np.ndarray, r2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
                                                                 np.ndarray, np.ndarray]:
@@ -294,17 +299,19 @@ class ExpDecayKernel(ResourceKernel):
         return u1, i1, u2, i2, i1[:, None] * len(u2) + i2[None, :]
 
     def __call__(self, X1: np.ndarray, X2: np.ndarray | None = None) -> np.ndarray:
-        X2 = X1 if X2 is None else X2
         mu, _, _, gamma, delta = self._scalars()
-        u1, _, u2, _, pair = self._pairs(X1[:, -1], X2[:, -1])
+        u1, P1 = _one_hot(X1[:, -1])
+        u2, P2 = (u1, P1) if X2 is None else _one_hot(X2[:, -1])
+        X2 = X1 if X2 is None else X2
         k1, k2 = self._kappa(u1), self._kappa(u2)
         k12 = self._kappa(u1[:, None] + u2[None, :])
         Kx = self.kernel_x()(X1[:, :-1], X2[:, :-1])
         c = gamma - delta * mu
-        K = np.take((c * c) * (k12 - np.outer(k1, k2)), pair)
         if delta:
-            Kx *= np.take(1.0 - delta * (k1[:, None] + k2[None, :] - delta * k12), pair)
-        return Kx + K
+            Kx *= P1 @ (1.0 - delta * (k1[:, None] + k2[None, :] - delta * k12)) @ P2.T
+        K = P1 @ ((c * c) * (k12 - np.outer(k1, k2))) @ P2.T
+        K += Kx
+        return K
 
     def diag(self, X: np.ndarray) -> np.ndarray:
         mu, _, _, gamma, delta = self._scalars()
@@ -314,28 +321,78 @@ class ExpDecayKernel(ResourceKernel):
             c * c * (k2 - k * k))
 
     def param_gradient(self, X: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        return self.gram_with_param_gradient(X)[1](weights)
+        weights = np.asarray(weights, dtype=float)
+        return self.gram_with_param_gradient(X)[1](0.5 * (weights + weights.T))
+
+    def _levels(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct values ``u`` of ``r`` and the one-hot matrix ``P`` (``P[a, k] = 1`` iff
+        ``r[a] == u[k]``), cached for the last ``r``: ``P M P^T`` spreads a table ``M`` over
+        distinct pairs to all pairs of rows (exactly: one product with 1 per entry), and
+        ``P^T W P`` sums ``W`` per distinct pair, both as small matrix products."""
+        cache = self._levels_cache
+        cached = cache.get("r")
+        if cached is None or cached.shape != r.shape or not np.array_equal(cached, r):
+            u, onehot = _one_hot(r)
+            cache.update(r=r.copy(), u=u, onehot=onehot)
+        return cache["u"], cache["onehot"]
+
+    def _config_runs(self, Xc: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """Starts and lengths of the runs of equal consecutive rows of ``Xc`` (cached for the
+        last ``Xc``), or ``None`` if they would save little (fewer than a fifth of the rows
+        repeat the one before)."""
+        cache = self._levels_cache
+        cached = cache.get("Xc")
+        if cached is None or cached.shape != Xc.shape or not np.array_equal(cached, Xc):
+            new_run = np.ones(len(Xc), dtype=bool)
+            new_run[1:] = np.any(Xc[1:] != Xc[:-1], axis=1)
+            starts = np.flatnonzero(new_run)
+            if len(starts) >= 0.8 * len(Xc):
+                starts = starts[:0]  # not worth it
+            cache.update(Xc=Xc.copy(), starts=starts,
+                         lengths=np.diff(np.append(starts, len(Xc))))
+        starts, lengths = cache["starts"], cache["lengths"]
+        return (starts, lengths) if len(starts) else None
+
+    def _config_gram(self, Xc: np.ndarray) -> tuple[np.ndarray, Gradient]:
+        """The Matérn Gram matrix over the config columns and its gradient function.
+
+        A config observed at several levels is one row per level; where such rows are
+        consecutive (:class:`~hpo_core.searchers.gp.multitask.ResourceGPModel` sorts its rows
+        so), the kernel is computed once per run of equal rows and repeated, and the weights
+        of the gradient are first summed per pair of runs (the same sums, in fewer terms).
+        """
+        runs = self._config_runs(Xc)
+        if runs is None:
+            return self.kernel_x().gram_with_param_gradient(Xc)
+        starts, lengths = runs
+        Ku, gradient_u = self.kernel_x().gram_with_param_gradient(Xc[starts])
+        K = np.repeat(np.repeat(Ku, lengths, axis=0), lengths, axis=1)
+
+        def gradient(weights: np.ndarray) -> np.ndarray:
+            return gradient_u(np.add.reduceat(np.add.reduceat(weights, starts, axis=0), starts,
+                                              axis=1))
+
+        return K, gradient
 
     def gram_with_param_gradient(self, X: np.ndarray) -> tuple[np.ndarray, Gradient]:
         mu, _, _, gamma, delta = self._scalars()
-        u, _, _, _, pair = self._pairs(X[:, -1], X[:, -1])
-        m = len(u)
-        flat = pair.ravel()
+        u, P = self._levels(X[:, -1])
         ku = self._kappa(u)
         U2 = u[:, None] + u[None, :]
         kuu = self._kappa(U2)
         Cu = kuu - np.outer(ku, ku)
-        Kx, kx_gradient = self.kernel_x().gram_with_param_gradient(X[:, :-1])
-        T = np.take(1.0 - delta * (ku[:, None] + ku[None, :] - delta * kuu), pair) if delta \
-            else None
+        Kx, kx_gradient = self._config_gram(X[:, :-1])
+        T = (P @ (1.0 - delta * (ku[:, None] + ku[None, :] - delta * kuu)) @ P.T if delta
+             else None)
         c = gamma - delta * mu
-        K = (Kx * T if T is not None else Kx) + np.take((c * c) * Cu, pair)
+        K = P @ ((c * c) * Cu) @ P.T
+        K += Kx * T if T is not None else Kx
 
         def per_pair(M: np.ndarray) -> np.ndarray:
-            return np.bincount(flat, weights=M.ravel(), minlength=m * m).reshape(m, m)
+            return P.T @ (M @ P)
 
         def gradient(weights: np.ndarray) -> np.ndarray:
-            W = 0.5 * (weights + weights.T)
+            W = weights  # symmetric
             grad = np.zeros(self.num_params)
             i = 1 + self._nx
             grad[1:i] = kx_gradient(W * T if T is not None else W)
@@ -420,6 +477,16 @@ class ExpDecayKernel(ResourceKernel):
         if self.fixed_delta is None:
             grad[i + 3] = -mu * float(weights @ k)
         return grad
+
+
+def _one_hot(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values ``u`` of ``r`` and ``P`` with ``P[a, k] = 1`` iff ``r[a] == u[k]``, else
+    0: ``P1 M P2^T`` is the table ``M`` of distinct pairs spread to all pairs of rows (exactly:
+    each entry is one product with 1 plus zeros)."""
+    u, index = np.unique(r, return_inverse=True)
+    onehot = np.zeros((len(r), len(u)))
+    onehot[np.arange(len(r)), index] = 1.0
+    return u, onehot
 
 
 def make_resource_kernel(name: str, *, dim: int) -> ResourceKernel:
