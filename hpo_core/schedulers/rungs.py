@@ -19,13 +19,13 @@ from sortedcontainers import SortedList
 class Rung:
     """Metric values recorded by trials reaching one rung level.
 
-    Values are kept sign-adjusted (smaller is better) in a sorted list; ``value_of`` maps each
-    trial to its sign-adjusted value. For promotion-type schedulers the rung also keeps its
+    Values are kept sign-adjusted (smaller is better, NaN as +inf) in a sorted list of
+    ``(value, arrival, trial_id)``; ``value_of`` maps each trial to its sign-adjusted value. For promotion-type schedulers the rung also keeps its
     entries that are paused (not promoted yet), best first and, among equal values, in the order
     they arrived.
     """
 
-    __slots__ = ("_arrival_of", "_arrivals", "_entries", "_paused", "_sign", "_values", "level",
+    __slots__ = ("_arrival_of", "_arrivals", "_entries", "_paused", "_sign", "level",
                  "next_level", "promote_quantile", "value_of")
 
     def __init__(self, level: int, next_level: int, *, mode: str = "min") -> None:
@@ -33,7 +33,6 @@ class Rung:
         self.next_level = next_level
         self.promote_quantile = level / next_level
         self._sign = 1.0 if mode == "min" else -1.0
-        self._values: SortedList = SortedList()
         #: (value, arrival, trial_id) of every entry, and of those paused and not promoted yet.
         self._entries: SortedList = SortedList()
         self._paused: SortedList = SortedList()
@@ -42,12 +41,11 @@ class Rung:
         self.value_of: dict[int, float] = {}
 
     def __len__(self) -> int:
-        return len(self._values)
+        return len(self._entries)
 
     def add(self, trial_id: int, value: float) -> None:
         """Record the sign-adjusted ``value`` of ``trial_id``."""
         arrival = self._arrival_of[trial_id] = next(self._arrivals)
-        self._values.add(value)
         self._entries.add((value, arrival, trial_id))
         self.value_of[trial_id] = value
 
@@ -58,7 +56,7 @@ class Rung:
     def cutoff(self) -> float | None:
         """The rung's quantile in the metric's own units (not sign-adjusted), or None if the
         rung has fewer than 2 entries."""
-        n = len(self._values)
+        n = len(self._entries)
         if n < 2:
             return None
         is_min = self._sign > 0
@@ -68,8 +66,9 @@ class Rung:
         fraction = virtual - index
         # The sorted list is best first; for mode max that is descending metric values.
         left, g = (index - 1, fraction) if is_min else (n - index - 1, 1 - fraction)
-        low = self._sign * self._values[left]
-        high = self._sign * self._values[left + 1]
+        # entries sort by value first: their values are the rung's sorted values
+        low = self._sign * self._entries[left][0]
+        high = self._sign * self._entries[left + 1][0]
         return g * high + (1 - g) * low
 
     def passes(self, value: float) -> bool | None:
