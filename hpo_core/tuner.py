@@ -501,9 +501,17 @@ class Tuner:
             callback.on_bulk_results(self, trial, rows)
 
     def _put_in_time_order(self) -> None:
-        """Rows in the order the event-by-event loop records them: by time, simultaneous ones
-        as its heap orders them; rows recorded in bulk get the composer's values of the last
-        event the tuner handled before them."""
+        """Rows in the order the event-by-event loop records them (see :meth:`_time_order`)."""
+        order = self._time_order()
+        # the segments are not needed any more (their times take as much room as a column)
+        self._blocks, self._errors, self._timeline = [], [], []
+        if np.any(order[1:] < order[:-1]):
+            self.results.reorder(order)
+
+    def _time_order(self) -> np.ndarray:
+        """The rows' order in the event-by-event loop: by time, simultaneous ones as its heap
+        orders them. Rows recorded in bulk get the composer's values of the last event the
+        tuner handled before them."""
         results = self.results
         n = len(results)
         starts = np.array([row for row, _ in self._blocks], dtype=np.int64)
@@ -553,12 +561,7 @@ class Tuner:
             rows = order[bulk]
             results.set_extra(rows.tolist(),
                               [self._timeline[k] for k in handled_before[bulk].tolist()])
-        if self._errors:
-            order = order[order < n]
-        # the segments are not needed any more (their times take as much room as a column)
-        self._blocks, self._errors, self._timeline = [], [], []
-        if np.any(order[1:] < order[:-1]):
-            results.reorder(order)
+        return order[order < n] if self._errors else order
 
     def _handle(self, event: Event) -> Decision:
         """Record one event, ask the scheduler if the trial is at one of its levels, and pass

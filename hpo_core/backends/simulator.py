@@ -404,6 +404,7 @@ class SimulatorBackend(Backend):
         self._heap.clear()
         self._running.clear()
         self._segment_of.clear()
+        self._last_handled = None  # segments link to their parents: let them go
 
     def advance(self, seconds: float) -> None:
         self._time += seconds

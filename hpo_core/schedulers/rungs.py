@@ -20,9 +20,9 @@ class Rung:
     """Metric values recorded by trials reaching one rung level.
 
     Values are kept sign-adjusted (smaller is better, NaN as +inf) in a sorted list of
-    ``(value, arrival, trial_id)``; ``value_of`` maps each trial to its sign-adjusted value. For promotion-type schedulers the rung also keeps its
-    entries that are paused (not promoted yet), best first and, among equal values, in the order
-    they arrived.
+    ``(value, arrival, trial_id)``; ``value_of`` maps each trial to its sign-adjusted value.
+    For promotion-type schedulers the rung also keeps its entries that are paused (not
+    promoted yet), best first and, among equal values, in the order they arrived.
     """
 
     __slots__ = ("_arrival_of", "_arrivals", "_entries", "_paused", "_sign", "level",
