@@ -11,11 +11,13 @@ import csv
 import io
 import math
 import os
+import threading
 import zipfile
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Queue
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -513,5 +515,33 @@ def write_csv_zip(
     ):
         out.write(header)
         out.write(first)
+        _write_while_formatting(out, pieces)
+
+
+def _write_while_formatting(out: Any, pieces: Iterator[bytes | memoryview]) -> None:
+    """Write ``pieces`` in order to ``out``: a thread compresses one piece (zlib and the CRC
+    release the GIL) while this one formats the next. The bytes are those of writing them in
+    turn (pieces are immutable: new bytes, or views of pyarrow's immutable buffers)."""
+    queue: Queue[bytes | memoryview | None] = Queue(maxsize=2)
+    failure: list[BaseException] = []
+
+    def write() -> None:
+        while (piece := queue.get()) is not None:
+            if not failure:
+                try:
+                    out.write(piece)
+                except BaseException as err:  # re-raised by the formatting thread
+                    failure.append(err)
+
+    writer = threading.Thread(target=write, name="results-writer", daemon=True)
+    writer.start()
+    try:
         for piece in pieces:
-            out.write(piece)
+            if failure:
+                break
+            queue.put(piece)
+    finally:
+        queue.put(None)
+        writer.join()
+    if failure:
+        raise failure[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -223,3 +224,26 @@ def test_config_columns_of_consecutive_trial_ids(unreported: bool) -> None:
     for row, trial_id in enumerate([3, 0, 3] if unreported else [3, 0, 1, 2, 1]):
         store.append(trial_id, float(row), 1, {"error": 0.5}, Decision.CONTINUE)
     pd.testing.assert_frame_equal(store.to_dataframe(), reference_dataframe(store, None, "min"))
+
+
+def test_a_failing_write_stops_the_formatting_and_is_raised() -> None:
+    from hpo_core.results import _write_while_formatting
+
+    written: list[bytes] = []
+    produced: list[int] = []
+
+    class Full:
+        def write(self, piece: bytes) -> None:
+            if len(written) == 2:
+                raise OSError("no space left on device")
+            written.append(piece)
+
+    def pieces() -> Iterator[bytes]:
+        for i in range(1000):
+            produced.append(i)
+            yield str(i).encode()
+
+    with pytest.raises(OSError, match="no space left"):
+        _write_while_formatting(Full(), pieces())
+    assert written == [b"0", b"1"]
+    assert len(produced) < 1000  # the formatting stopped soon after the failure
