@@ -119,19 +119,13 @@ def run(method: str, num_trials: int, max_t: int, seed: int) -> dict[str, Any]:
 
 
 def curves(configs: list[dict[str, Any]], max_t: int) -> dict[str, Any]:
-    """Curves straight from the closed-form function."""
-    from hpo_core.blackboxes.synthetic_curve import learning_curve
+    """The curves the simulator replays (the synthetic blackbox's)."""
+    from hpo_core.blackboxes.synthetic import SyntheticBlackbox
 
+    blackbox = SyntheticBlackbox(max_t=max_t)
     result = []
     for config in configs:
-        errors, elapsed = learning_curve(
-            learning_rate=config["learning_rate"],
-            num_units=config["num_units"],
-            dropout=config["dropout"],
-            optimizer=config["optimizer"],
-            batch_size=config["batch_size"],
-            num_epochs=max_t,
-        )
+        errors, elapsed = blackbox.curve(config).objectives.T.tolist()
         result.append({"error": errors, "elapsed_time": elapsed})
     return {"curves": result}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
 import gc
@@ -414,7 +415,7 @@ class Tuner:
             num_before = 0
             if max_evals is not None:
                 num_before = len(self.results) + sum(
-                    s.num_intermediate for s in backend.running_segments())
+                    s.last for s in backend.running_segments())
             if over_time or (max_evals is not None and num_before + 1 >= max_evals):
                 pending = self._pending_before(segment, max_time if over_time else None)
                 num_before = len(self.results) + sum(count for _, count in pending)
@@ -429,7 +430,7 @@ class Tuner:
                                         for s in backend.running_segments()))
                     return
             segment, event = backend.next_segment()
-            self._record(segment, segment.num_intermediate)
+            self._record(segment, segment.last)
             if event.kind is EventKind.ERROR:
                 self._errors.append(segment)
             self._handle(event)
@@ -445,7 +446,7 @@ class Tuner:
         t_ref, ref_last = ref.times[-1], ref.last
         pending = []
         for segment in backend.running_segments():
-            if not segment.num_intermediate:
+            if not segment.last:
                 continue
             times = np.asarray(segment.times[:segment.last])
             if segment is ref:
@@ -514,7 +515,10 @@ class Tuner:
         tuner handled before them."""
         results = self.results
         n = len(results)
-        starts = np.array([row for row, _ in self._blocks], dtype=np.int64)
+        # the block of a row: the last one starting at or before it (earlier blocks with the
+        # same start are empty)
+        first_rows = [row for row, _ in self._blocks]
+        starts = np.array(first_rows, dtype=np.int64)
         segments = [segment for _, segment in self._blocks]
 
         def keys(entries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -526,8 +530,8 @@ class Tuner:
             if entry >= n:
                 segment = self._errors[entry - n]
                 return segment, segment.last
-            block, index = keys(np.array([entry]))
-            return segments[int(block[0])], int(index[0])
+            block = bisect.bisect_right(first_rows, entry) - 1
+            return segments[block], entry - first_rows[block]
 
         # entries: the rows, then the failures (handled events without a row)
         times = np.frombuffer(results.time, dtype=float)

@@ -87,12 +87,8 @@ class Segment:
 
     @property
     def last(self) -> int:
-        """Index in :attr:`times` of the segment's end."""
-        return len(self.times) - 1
-
-    @property
-    def num_intermediate(self) -> int:
-        """Results before the end (recorded without a decision)."""
+        """Index in :attr:`times` of the segment's end: also the number of results before it
+        (recorded without a decision)."""
         return len(self.times) - 1
 
     def __lt__(self, other: Segment) -> bool:

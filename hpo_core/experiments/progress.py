@@ -184,13 +184,14 @@ class ProgressFile(TunerCallback):
     ) -> None:
         self.num_results += 1
         value = result.metrics.get(tuner.scheduler.metric)
-        if isinstance(value, int | float) and not math.isnan(value) and (
-            self.best is None
-            or (value < self.best if tuner.scheduler.mode == "min" else value > self.best)
-        ):
-            self.best = float(value)
+        if isinstance(value, int | float) and not math.isnan(value):
+            self._offer(float(value), tuner.scheduler.mode)
         if time.monotonic() >= self._next:
             self.write(tuner, "running")
+
+    def _offer(self, value: float, mode: str) -> None:
+        if self.best is None or (value < self.best if mode == "min" else value > self.best):
+            self.best = value
 
     def on_bulk_results(self, tuner: Tuner, trial: Trial, rows: range) -> None:
         self.num_results += len(rows)
@@ -199,11 +200,8 @@ class ProgressFile(TunerCallback):
             values = np.frombuffer(column, dtype=float)[rows.start:rows.stop]
             values = values[~np.isnan(values)]
             if len(values):
-                value = float(values.min() if tuner.scheduler.mode == "min" else values.max())
-                if self.best is None or (
-                    value < self.best if tuner.scheduler.mode == "min" else value > self.best
-                ):
-                    self.best = value
+                mode = tuner.scheduler.mode
+                self._offer(float(values.min() if mode == "min" else values.max()), mode)
         if time.monotonic() >= self._next:
             self.write(tuner, "running")
 

@@ -14,6 +14,8 @@ from hpo_core.searchers import Searcher, make_searcher
 from hpo_core.trial import Decision, Trial, TrialResult, TrialSuggestion
 
 MODES = ("min", "max")
+#: The searcher a scheduler uses unless told otherwise.
+DEFAULT_SEARCHER = "random"
 
 
 def check_metric_mode(metric: str, mode: str) -> None:

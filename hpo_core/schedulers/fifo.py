@@ -6,6 +6,7 @@ from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
 from hpo_core.schedulers.base import (
+    DEFAULT_SEARCHER,
     Scheduler,
 )
 from hpo_core.searchers import Searcher
@@ -38,7 +39,7 @@ class FIFOScheduler(Scheduler):
         *,
         metric: str,
         mode: str = "min",
-        searcher: str | Searcher = "random",
+        searcher: str | Searcher = DEFAULT_SEARCHER,
         search_options: Mapping[str, Any] | None = None,
         points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
         random_seed: int | None = None,

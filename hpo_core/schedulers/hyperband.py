@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 from hpo_core import space as sp
 from hpo_core.schedulers.base import (
+    DEFAULT_SEARCHER,
     Scheduler,
 )
 from hpo_core.schedulers.pasha import PashaMaxResource
@@ -135,7 +136,7 @@ class HyperbandScheduler(Scheduler):
         rung_levels: Sequence[int] | None = None,
         brackets: int = 1,
         rung_system_per_bracket: bool = False,
-        searcher: str | Searcher = "random",
+        searcher: str | Searcher = DEFAULT_SEARCHER,
         search_options: Mapping[str, Any] | None = None,
         searcher_data: str = "rungs",
         points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,

@@ -28,7 +28,6 @@ hyperparameters), so that every method runs.
 
 from __future__ import annotations
 
-import inspect
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,7 +43,7 @@ from hpo_core.experiments.methods import (
     apply_method_args,
     get_method,
 )
-from hpo_core.schedulers.base import Scheduler
+from hpo_core.schedulers.base import DEFAULT_SEARCHER, Scheduler
 from hpo_core.testing.fast_options import fast_search_options
 from hpo_core.trial import Trial, TrialStatus
 from hpo_core.tuner import StoppingCriterion, Tuner, TunerCallback
@@ -96,8 +95,7 @@ def fast_overrides(method: str) -> dict[str, Any]:
             (:func:`~hpo_core.testing.fast_options.fast_search_options`).
     """
     definition = METHODS[method]
-    default = inspect.signature(definition.scheduler).parameters["searcher"].default
-    searcher = definition.scheduler_kwargs.get("searcher", default)
+    searcher = definition.scheduler_kwargs.get("searcher", DEFAULT_SEARCHER)
     if not isinstance(searcher, str):
         return {}
     options = fast_search_options(searcher, multi_fidelity=definition.multi_fidelity)

@@ -5,7 +5,8 @@ and on; the results tables (rows in order, every column, rung sizes included), t
 states and the summary must be identical. Besides the synthetic curves, two blackboxes stress
 the ordering: one where every epoch takes one or two seconds (simultaneous events everywhere,
 ordered by the heap's push order) and one whose elapsed time sometimes goes backwards (events
-the heap moves to the clock's time).
+the heap moves to the clock's time); 81-epoch curves give segments long enough for the numpy
+paths of the simulator and the results store.
 """
 
 from __future__ import annotations
@@ -39,8 +40,15 @@ class Ties(ContractBlackbox):
         return replace(curve, objectives=objectives)
 
 
-class Backwards(ContractBlackbox):
-    """Elapsed times that drop at every seventh epoch for some configs."""
+class Long(ContractBlackbox):
+    """81 epochs: segments long enough for the simulator's and the store's numpy paths."""
+
+    def __init__(self, *, failure_fraction: float = 0.0) -> None:
+        super().__init__(max_t=81, failure_fraction=failure_fraction)
+
+
+class Backwards(Long):
+    """81 epochs whose elapsed time drops at every seventh epoch for some configs."""
 
     def curve(self, config: Mapping[str, Any], seed: int = 0) -> Curve:
         curve = super().curve(config, seed)
@@ -50,7 +58,8 @@ class Backwards(ContractBlackbox):
         return replace(curve, objectives=objectives)
 
 
-BLACKBOXES = {"synthetic": ContractBlackbox, "ties": Ties, "backwards": Backwards}
+BLACKBOXES = {"synthetic": ContractBlackbox, "ties": Ties, "long": Long,
+              "backwards": Backwards}
 STOPS = {
     "started": StoppingCriterion(max_num_trials_started=40),
     "wallclock": StoppingCriterion(max_wallclock_time=1_500.0),
