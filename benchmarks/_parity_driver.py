@@ -8,7 +8,9 @@ decide alike therefore see the same events, and their traces are equal; the firs
 is the first decision on which they disagree.
 
 A trace is a list of ``["suggest", bracket, "new" | "resume" | "none", trial_id]`` and
-``["report", trial_id, level, value, decision]`` entries.
+``["report", trial_id, level, value, decision]`` entries (for DEHB also the trial's config: both
+schedulers draw from one shared generator, :class:`SharedDraws`, so DE's mutations and
+crossovers must agree too).
 """
 
 from __future__ import annotations
@@ -21,10 +23,14 @@ from typing import Any
 
 import numpy as np
 
+#: Case types run by the synchronous schedulers (synchronous Hyperband, DEHB).
+SYNC_TYPES = ("synchb", "dehb")
+
 
 def scheduler_kwargs(case: dict[str, Any]) -> dict[str, Any]:
     """The keyword arguments both libraries' schedulers take for a case (``type="fifo"``: their
-    ``FIFOScheduler``, otherwise their ``HyperbandScheduler``)."""
+    ``FIFOScheduler``, ``"synchb"`` / ``"dehb"``: see :func:`sync_kwargs`, otherwise their
+    ``HyperbandScheduler``)."""
     if case["type"] == "fifo":
         return {"metric": "y", "mode": case["mode"], "random_seed": case["seed"]}
     return {
@@ -35,12 +41,58 @@ def scheduler_kwargs(case: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def sync_kwargs(case: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments common to both libraries' synchronous schedulers (the maximum
+    resource is passed by each adapter under its own name)."""
+    return {"metric": "y", "mode": case["mode"], "resource_attr": "epoch",
+            "grace_period": case["grace_period"], "reduction_factor": case["reduction_factor"],
+            "brackets": case["brackets"], "random_seed": case["seed"]}
+
+
+class SharedDraws:
+    """The random draws of DEHB from one generator, under both libraries' method names, so that
+    both schedulers draw the same numbers (numpy ``RandomState`` names for Syne Tune,
+    ``Generator`` names for hpo_core)."""
+
+    def __init__(self, seed: int) -> None:
+        self.g = np.random.default_rng(seed)
+
+    # Syne Tune (RandomState)
+    def rand(self, n: int) -> np.ndarray:
+        return self.g.random(n)
+
+    def randint(self, low: int, high: int) -> int:
+        return int(self.g.integers(low, high))
+
+    def choice(self, a: Any, size: int | None = None, replace: bool = True) -> Any:
+        if size is None:  # one member of a list
+            return a[int(self.g.integers(0, len(a)))]
+        return self.g.choice(a, size, replace=replace)
+
+    def uniform(self, low: float = 0.0, high: float = 1.0, size: Any = None) -> Any:
+        return self.g.uniform(low, high, size=size)
+
+    # hpo_core (Generator)
+    def random(self, n: int) -> np.ndarray:
+        return self.g.random(n)
+
+    def integers(self, low: int, high: int | None = None) -> int:
+        return int(self.g.integers(0, low) if high is None else self.g.integers(low, high))
+
+
 class Adapter:
     """One library's scheduler: ``suggest`` with the case's bracket, ``report`` a result."""
 
     s: Any
     next_bracket = 0
     trials: dict[int, Any]
+    #: The config (``x``) of each trial started, by trial id.
+    configs: dict[int, float]
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Adapter:
+        adapter = super().__new__(cls)
+        adapter.configs = {}
+        return adapter
 
     def suggest(self, trial_id: int, bracket: int) -> tuple[str, int | None]:
         self.next_bracket = bracket
@@ -66,19 +118,29 @@ class HpoCore(Adapter):
     def __init__(self, case: dict[str, Any]) -> None:
         from hpo_core import space as sp
         from hpo_core.schedulers import FIFOScheduler, HyperbandScheduler
+        from hpo_core.schedulers.dehb import DEHBScheduler
+        from hpo_core.schedulers.synchronous import SynchronousHyperbandScheduler
         from hpo_core.trial import Trial, TrialResult
 
         self._trial, self._result = Trial, TrialResult
-        kind = FIFOScheduler if case["type"] == "fifo" else HyperbandScheduler
-        self.s = kind({"x": sp.uniform(0.0, 1.0)}, **scheduler_kwargs(case))
-        self.s._draw_bracket = lambda: self.next_bracket
         self.trials = {}
+        space = {"x": sp.uniform(0.0, 1.0)}
+        if case["type"] in SYNC_TYPES:
+            sync = SynchronousHyperbandScheduler if case["type"] == "synchb" else DEHBScheduler
+            self.s = sync(space, max_t=case["max_t"], **sync_kwargs(case))
+            if case["type"] == "dehb":
+                self.s._rng = SharedDraws(case["seed"] + 1)
+            return
+        kind = FIFOScheduler if case["type"] == "fifo" else HyperbandScheduler
+        self.s = kind(space, **scheduler_kwargs(case))
+        self.s._draw_bracket = lambda: self.next_bracket
 
     def resumed(self, suggestion: Any) -> int | None:
         return suggestion.resume_trial_id  # type: ignore[no-any-return]
 
     def start(self, trial_id: int, suggestion: Any) -> None:
         self.trials[trial_id] = self._trial(trial_id, suggestion.config or {}, 0.0)
+        self.configs[trial_id] = suggestion.config["x"]
 
     def report(self, trial_id: int, level: int, value: float) -> str:
         result = self._result(trial_id, 0.0, level, {"y": value})
@@ -98,11 +160,25 @@ class SyneTune(Adapter):
 
         logging.disable(logging.WARNING)
         self._trial, self._now = Trial, datetime.now
+        self.trials = {}
+        if case["type"] in SYNC_TYPES:
+            from syne_tune.optimizer.schedulers.synchronous import (
+                GeometricDifferentialEvolutionHyperbandScheduler,
+                SynchronousGeometricHyperbandScheduler,
+            )
+
+            sync = (SynchronousGeometricHyperbandScheduler if case["type"] == "synchb"
+                    else GeometricDifferentialEvolutionHyperbandScheduler)
+            self.s = sync({"x": uniform(0.0, 1.0)}, max_resource_level=case["max_t"],
+                          searcher="random" if case["type"] == "synchb" else "random_encoded",
+                          **sync_kwargs(case))
+            if case["type"] == "dehb":
+                self.s.random_state = SharedDraws(case["seed"] + 1)
+            return
         kind = FIFOScheduler if case["type"] == "fifo" else HyperbandScheduler
         self.s = kind({"x": uniform(0.0, 1.0)}, searcher="random", **scheduler_kwargs(case))
         if case["type"] != "fifo":
             self.s.terminator._sample_bracket = lambda: self.next_bracket
-        self.trials = {}
 
     def resumed(self, suggestion: Any) -> int | None:
         return None if suggestion.spawn_new_trial_id else int(suggestion.checkpoint_trial_id)
@@ -110,6 +186,7 @@ class SyneTune(Adapter):
     def start(self, trial_id: int, suggestion: Any) -> None:
         trial = self._trial(trial_id=trial_id, config=suggestion.config, creation_time=self._now())
         self.trials[trial_id] = trial
+        self.configs[trial_id] = suggestion.config["x"]
         self.s.on_trial_add(trial)
 
     def report(self, trial_id: int, level: int, value: float) -> str:
@@ -128,7 +205,7 @@ def trace(case: dict[str, Any], library: str) -> list[list[Any]]:
     reports = 0
     while reports < case["num_results"]:
         while len(running) < case["n_workers"]:
-            bracket = int(rng.integers(case["brackets"]))
+            bracket = int(rng.integers(case["brackets"] or 1))
             kind, trial_id = scheduler.suggest(next_id, bracket)
             events.append(["suggest", bracket, kind, trial_id])
             if kind == "none":
@@ -150,6 +227,8 @@ def trace(case: dict[str, Any], library: str) -> list[list[Any]]:
         decision = scheduler.report(trial_id, level, value)
         events.append(["report", trial_id, level, value, decision])
         reports += 1
+        if case["type"] == "dehb":  # DE's configs are decided too (same draws on both sides)
+            events[-1].append(round(scheduler.configs[trial_id], 12))
         if decision == "CONTINUE" and level < case["max_t"]:
             running[trial_id] = level
         elif decision == "PAUSE":

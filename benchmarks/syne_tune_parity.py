@@ -51,11 +51,12 @@ from simulator_throughput import (
 )
 
 from hpo_core.schedulers.rungs import geometric_rung_levels
+from hpo_core.schedulers.sync_brackets import geometric_rung_systems
 
 DRIVER = BENCH_DIR / "_parity_driver.py"
 RESULTS_CHECK = BENCH_DIR / "_syne_tune_results_check.py"
 VERSION = "0.13.0"
-TYPES = ("fifo", "stopping", "promotion", "pasha")
+TYPES = ("fifo", "stopping", "promotion", "pasha", "synchb", "dehb")
 REDUCTION_FACTORS = (2, 3, 4, 2.5, 3.3)
 #: PYTHONHASHSEED values Syne Tune runs under (see the module docstring).
 HASH_SEEDS = ("0", "1", "2", "3", "4", "5", "6", "7")
@@ -92,13 +93,22 @@ def random_cases(num: int, results: int, seed: int) -> list[dict[str, Any]]:
         if kind == "pasha" and len(levels) < 2:
             max_t, grace = 27, 1
             levels = geometric_rung_levels(grace_period=1, reduction_factor=factor, max_t=27)
-        brackets = 1 if kind in ("pasha", "fifo") else int(
+        brackets: int | None = 1 if kind in ("pasha", "fifo") else int(
             rng.integers(1, min(6, len(levels) + 1) + 1)
         )
+        if kind in ("synchb", "dehb"):
+            # Syne Tune's DEHB fails with fewer brackets than rung levels (its parent slots)
+            brackets = None if kind == "dehb" else [None, 1, 2, 3, 5][int(rng.integers(5))]
+            try:
+                geometric_rung_systems(grace_period=grace, max_t=max_t,
+                                       reduction_factor=factor, brackets=brackets)
+            except ValueError:  # rounded levels coincide: both libraries refuse
+                factor = 3
+
         cases.append({
             "type": kind, "mode": str(rng.choice(["min", "max"])), "max_t": max_t,
             "grace_period": grace, "reduction_factor": factor, "brackets": brackets,
-            "rung_system_per_bracket": bool(rng.random() < 0.5) and brackets > 1,
+            "rung_system_per_bracket": bool(rng.random() < 0.5) and (brackets or 1) > 1,
             "n_workers": int(rng.integers(1, 9)), "num_results": results,
             "decimals": [None, 1, 2][int(rng.integers(3))],
             "seed": int(rng.integers(2**31)),

@@ -61,7 +61,7 @@ def _method_args(value: str) -> dict[str, Any]:
 def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """The main parser and its ``run`` subparser."""
     from hpo_core.experiments.benchmarks import BENCHMARK_FAMILIES
-    from hpo_core.experiments.methods import METHOD_ARGUMENT_FIELDS, METHODS, PLANNED_METHODS
+    from hpo_core.experiments.methods import METHOD_ARGUMENT_FIELDS, METHODS
     from hpo_core.experiments.options import add_arguments, non_negative, positive, positive_float
 
     parser = argparse.ArgumentParser(prog="hpo-core", description=__doc__)
@@ -77,7 +77,7 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                           f"({', '.join(sorted(BENCHMARK_FAMILIES))}); repeatable; default: all")
     run.add_argument("--method", action="append", metavar="METHOD",
                      help=f"method, one of {', '.join(METHODS)}; repeatable; default: all of "
-                          f"them (known, not available yet: {', '.join(PLANNED_METHODS)})")
+                          "them")
     run.add_argument("--num_seeds", type=positive, default=1,
                      help="run seeds start_seed, ..., num_seeds - 1 (default 1)")
     run.add_argument("--start_seed", type=non_negative, default=0, help="first seed (default 0)")
@@ -162,12 +162,7 @@ def _experiments(
     """The sequence the arguments ask for; argument errors exit via ``run_parser.error``."""
     from hpo_core.experiments.benchmarks import BENCHMARKS, resolve_benchmarks
     from hpo_core.experiments.launcher import Experiment
-    from hpo_core.experiments.methods import (
-        KNOWN_METHODS,
-        METHODS,
-        check_method_args,
-        validate_methods,
-    )
+    from hpo_core.experiments.methods import METHODS, check_method_args, validate_methods
     from hpo_core.experiments.options import experiment_options
 
     try:
@@ -183,10 +178,10 @@ def _experiments(
             f"argument --start_seed: must be below --num_seeds ({args.num_seeds}), got "
             f"{args.start_seed}; seeds are start_seed, ..., num_seeds - 1"
         )
-    unknown = [m for m in args.method_args if m not in KNOWN_METHODS]
+    unknown = [m for m in args.method_args if m not in METHODS]
     if unknown:
         run_parser.error(
-            f"argument --method_args: unknown method(s) {unknown}; known: {list(KNOWN_METHODS)}"
+            f"argument --method_args: unknown method(s) {unknown}; known: {list(METHODS)}"
         )
     for method in methods:
         try:

@@ -36,6 +36,7 @@ from hpo_core.experiments.methods import (
     MethodDoesNotFitError,
     apply_method_args,
     check_method_fits_benchmark,
+    check_restrictable,
     get_definition,
 )
 from hpo_core.experiments.options import FCNET_ORDINAL, RUN_OPTIONS, check_options
@@ -339,6 +340,8 @@ def _prepare(
 ) -> PreparedExperiment:
     definition = get_definition(experiment.method)
     check_method_fits_benchmark(experiment.method, benchmark)
+    if experiment.restrict_configurations:
+        check_restrictable(experiment.method)
     check_options(experiment)
     seed = experiment.blackbox_seed
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)
@@ -391,8 +394,10 @@ def check_experiment_on_space(
         MethodDoesNotFitError: If the method cannot run on the benchmark.
         ValueError: For any other bad option or override, naming it.
     """
-    if experiment.restrict_configurations and not benchmark.tabulated:
-        raise ValueError(_NOT_TABULATED.format(benchmark=experiment.benchmark))
+    if experiment.restrict_configurations:
+        check_restrictable(experiment.method)
+        if not benchmark.tabulated:
+            raise ValueError(_NOT_TABULATED.format(benchmark=experiment.benchmark))
     _prepare(experiment, benchmark, dict(config_space), None)
 
 

@@ -3,9 +3,7 @@
 
 A method is a scheduler class, its default keyword arguments and, for config-space variants,
 hyperparameters fixed to constants (``ASHA-TANH`` is ASHA with both activations fixed to
-``"tanh"``). Adding a method is one entry in :data:`METHODS`; the names of methods whose
-algorithms have not landed yet are in :data:`PLANNED_METHODS`, so that asking for one gives a
-clear error rather than "unknown".
+``"tanh"``). Adding a method is one entry in :data:`METHODS`.
 
 Example::
 
@@ -27,7 +25,12 @@ from typing import Any
 
 from hpo_core import space as sp
 from hpo_core.experiments.benchmarks import SurrogateBenchmark
-from hpo_core.schedulers import FIFOScheduler, HyperbandScheduler
+from hpo_core.schedulers import (
+    DEHBScheduler,
+    FIFOScheduler,
+    HyperbandScheduler,
+    SynchronousHyperbandScheduler,
+)
 from hpo_core.schedulers.base import Scheduler
 
 
@@ -260,6 +263,9 @@ class MethodDefinition:
         expensive: Whether decisions take long enough to run repetitions in parallel rather
             than in sequence.
         fixed_hyperparameters: Hyperparameters fixed to constants (config-space variants).
+        restrictable: Whether the method can be restricted to the configs a table holds
+            (``restrict_configurations``); methods that optimise over encoded vectors and round
+            back to a config (KDE, DE) cannot.
         description: One line for help texts and tables.
     """
 
@@ -269,6 +275,7 @@ class MethodDefinition:
     model_based: bool = False
     expensive: bool = False
     fixed_hyperparameters: Mapping[str, Any] = field(default_factory=dict)
+    restrictable: bool = True
     description: str = ""
 
     def resolve(self, method_arguments: MethodArguments, *, method: str) -> MethodArguments:
@@ -320,15 +327,6 @@ class MethodDefinition:
             )
         factory: Callable[..., Scheduler] = self.scheduler
         return factory(resolved.config_space, **common, **resolved.scheduler_kwargs)
-
-
-@dataclass(frozen=True, kw_only=True)
-class PlannedMethod:
-    """A method known by name whose algorithm has not landed yet."""
-
-    multi_fidelity: bool
-    expensive: bool
-    description: str
 
 
 _TANH = {"hp_activation_fn_1": "tanh", "hp_activation_fn_2": "tanh"}
@@ -383,6 +381,20 @@ def _hypertune(description: str, *, model: str, brackets: int = 1) -> MethodDefi
     )
 
 
+def _sync(description: str, *, searcher: str = "random",
+          search_options: Mapping[str, Any] | None = None, expensive: bool = False,
+          restrictable: bool = True, **kwargs: Any) -> MethodDefinition:
+    # synchronous Hyperband with the named searcher; brackets=None is all of them, as in
+    # Syne Tune's SyncHyperband
+    scheduler_kwargs: dict[str, Any] = {"searcher": searcher, **kwargs}
+    if search_options:
+        scheduler_kwargs["search_options"] = dict(search_options)
+    return MethodDefinition(
+        scheduler=SynchronousHyperbandScheduler, scheduler_kwargs=scheduler_kwargs,
+        multi_fidelity=True, model_based=searcher != "random", expensive=expensive,
+        restrictable=restrictable, description=description)
+
+
 #: Method name -> definition, for every method that can run today.
 METHODS: dict[str, MethodDefinition] = {
     "RS": MethodDefinition(scheduler=FIFOScheduler, scheduler_kwargs={"searcher": "random"},
@@ -420,53 +432,43 @@ METHODS: dict[str, MethodDefinition] = {
                                    brackets=4),
     "HYPERTUNE-JOINT": _hypertune("Hyper-Tune, promotion type, multi-task GP over resource "
                                   "levels", model="gp_multitask"),
+    "SYNCHB": _sync("synchronous Hyperband", brackets=None),
+    "SYNCSH": _sync("synchronous successive halving", brackets=1),
+    # Syne Tune's SyncMOBSTER defaults to independent GPs per level; the GP options are
+    # MOBSTER's (see MOBSTER_SEARCH_OPTIONS)
+    "SYNCMOBSTER": _sync("synchronous Hyperband with a GP searcher (independent GPs per level)",
+                         searcher="bayesopt", expensive=True,
+                         search_options={**MOBSTER_SEARCH_OPTIONS, "model": "gp_independent"}),
+    "BOHB": _sync("synchronous Hyperband with a KDE searcher (BOHB)", searcher="kde",
+                  restrictable=False),
+    "BOHB-ASYNC": MethodDefinition(
+        scheduler=HyperbandScheduler, scheduler_kwargs={"searcher": "kde", "type": "stopping"},
+        multi_fidelity=True, model_based=True, restrictable=False,
+        description="asynchronous BOHB: ASHA (stopping type) with a KDE searcher"),
+    "DEHB": MethodDefinition(scheduler=DEHBScheduler, multi_fidelity=True, restrictable=False,
+                             description="differential evolution Hyperband"),
+    "KDE": MethodDefinition(scheduler=FIFOScheduler, scheduler_kwargs={"searcher": "kde"},
+                            multi_fidelity=False, model_based=True, restrictable=False,
+                            description="Bayesian optimization with kernel density estimators "
+                                        "(TPE-like)"),
 }
-
-#: Method name -> traits, for methods whose algorithms come later.
-PLANNED_METHODS: dict[str, PlannedMethod] = {
-    "SYNCHB": PlannedMethod(multi_fidelity=True, expensive=False,
-                            description="synchronous Hyperband"),
-    "SYNCSH": PlannedMethod(multi_fidelity=True, expensive=False,
-                            description="synchronous successive halving"),
-    "SYNCMOBSTER": PlannedMethod(multi_fidelity=True, expensive=True,
-                                 description="synchronous Hyperband with a GP searcher"),
-    "BOHB": PlannedMethod(multi_fidelity=True, expensive=False,
-                          description="synchronous Hyperband with a KDE searcher"),
-    "DEHB": PlannedMethod(multi_fidelity=True, expensive=False,
-                          description="differential evolution Hyperband"),
-}
-
-assert not set(METHODS) & set(PLANNED_METHODS), "a method is either available or planned"
-
-#: Every method name a study may use, available ones first.
-KNOWN_METHODS: tuple[str, ...] = (*METHODS, *PLANNED_METHODS)
 
 #: Methods that need learning curves (several fidelities).
-MULTI_FIDELITY = frozenset(
-    [n for n, d in METHODS.items() if d.multi_fidelity]
-    + [n for n, p in PLANNED_METHODS.items() if p.multi_fidelity]
-)
-
-
-def _not_available(names: Iterable[str]) -> str:
-    return (
-        f"method(s) {list(names)} are not available yet (their algorithms come later); "
-        f"available: {list(METHODS)}"
-    )
+MULTI_FIDELITY = frozenset(n for n, d in METHODS.items() if d.multi_fidelity)
 
 
 def get_definition(name: str) -> MethodDefinition:
-    """The registry entry of an available method.
+    """The registry entry of a method.
 
     Raises:
-        ValueError: If ``name`` is unknown, or known but not available yet; the message lists
-            the available methods.
+        ValueError: If ``name`` is unknown; the message lists the methods.
     """
     if name in METHODS:
         return METHODS[name]
-    if name in PLANNED_METHODS:
-        raise ValueError(_not_available([name]))
-    raise ValueError(f"method must be one of the available methods {list(METHODS)}, got {name!r}")
+    from hpo_core.experiments.study import closest
+
+    raise ValueError(f"method must be one of {list(METHODS)}{closest(name, list(METHODS))}, "
+                     f"got {name!r}")
 
 
 def get_method(name: str) -> Callable[[MethodArguments], Scheduler]:
@@ -485,25 +487,15 @@ def get_method(name: str) -> Callable[[MethodArguments], Scheduler]:
 
 
 def validate_methods(names: Iterable[str]) -> list[str]:
-    """``names`` as a list, if all are available methods.
+    """``names`` as a list, if all are methods.
 
     Raises:
-        ValueError: Naming all unknown and all not-yet-available names at once, with the
-            available methods.
+        ValueError: Naming all unknown names at once, with the methods.
     """
     names = list(names)
-    unknown = [n for n in names if n not in METHODS and n not in PLANNED_METHODS]
-    planned = [n for n in names if n in PLANNED_METHODS]
-    problems = []
+    unknown = [n for n in names if n not in METHODS]
     if unknown:
-        problems.append(f"unknown method(s) {unknown}")
-    if planned:
-        problems.append(f"method(s) {planned} are not available yet (their algorithms come later)")
-    if problems:
-        raise ValueError(
-            "; ".join(problems) + f"; available: {list(METHODS)}; "
-            f"known but not available yet: {list(PLANNED_METHODS)}"
-        )
+        raise ValueError(f"unknown method(s) {unknown}; available: {list(METHODS)}")
     return names
 
 
@@ -511,13 +503,25 @@ def is_expensive_method(name: str) -> bool:
     """Whether repetitions of ``name`` are worth running in parallel (model-based methods).
 
     Raises:
-        ValueError: If ``name`` is not a known method.
+        ValueError: If ``name`` is not a method.
     """
-    if name in METHODS:
-        return METHODS[name].expensive
-    if name in PLANNED_METHODS:
-        return PLANNED_METHODS[name].expensive
-    raise ValueError(f"method must be one of {list(KNOWN_METHODS)}, got {name!r}")
+    return get_definition(name).expensive
+
+
+def check_restrictable(method: str) -> None:
+    """Raise unless ``method`` can be restricted to the configs of a table.
+
+    Raises:
+        ValueError: Naming the method, why, and the methods that can.
+    """
+    if not get_definition(method).restrictable:
+        can = [n for n, d in METHODS.items() if d.restrictable]
+        raise ValueError(
+            f"method {method!r} cannot honour restrict_configurations: it optimises over encoded "
+            "vectors and rounds them back to a config, so it cannot be held to a finite set of "
+            "configs; run it with restrict_configurations: false (configs off the table are "
+            f"answered by the benchmark's surrogate). Methods that can be restricted: {can}"
+        )
 
 
 def check_method_fits_benchmark(method: str, benchmark: SurrogateBenchmark) -> None:

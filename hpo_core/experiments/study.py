@@ -196,6 +196,12 @@ def check_study(
             registry.check_method_args(overrides)
         except ValueError as err:
             raise StudyError(f"config field 'method_args.{method}': {err}") from None
+    if config.get("restrict_configurations"):
+        for method in methods:
+            try:
+                registry.check_restrictable(method)
+            except ValueError as err:
+                raise StudyError(f"config field 'methods': {err}") from None
     notes = []
     for name in resolve_benchmarks(config["benchmarks"]):
         benchmark = get_benchmark(name)

@@ -11,6 +11,12 @@ from hpo_core.searchers.base import Searcher, SearcherOptions
 from hpo_core.searchers.gp.hypertune import HyperTuneOptions, HyperTuneSearcher
 from hpo_core.searchers.gp.mobster import MultiFidelityGPOptions, MultiFidelityGPSearcher
 from hpo_core.searchers.gp.searcher import GPOptions, GPSearcher
+from hpo_core.searchers.kde import (
+    KDEOptions,
+    KDESearcher,
+    MultiFidelityKDEOptions,
+    MultiFidelityKDESearcher,
+)
 from hpo_core.searchers.random import RandomSearcher, RandomSearchOptions
 
 #: Searcher name -> class. Model-based searchers join here as they land.
@@ -18,10 +24,13 @@ SEARCHERS: dict[str, type[Searcher]] = {"random": RandomSearcher}
 SEARCHERS["bayesopt"] = GPSearcher
 SEARCHERS["bayesopt_multifidelity"] = MultiFidelityGPSearcher
 SEARCHERS["hypertune"] = HyperTuneSearcher
+SEARCHERS["kde"] = KDESearcher
+SEARCHERS["kde_multifidelity"] = MultiFidelityKDESearcher
 
 #: Names that mean another searcher under a multi-fidelity scheduler, as in Syne Tune:
 #: ``searcher="bayesopt"`` with :class:`~hpo_core.schedulers.HyperbandScheduler` is MOBSTER.
-MULTI_FIDELITY_NAMES: dict[str, str] = {"bayesopt": "bayesopt_multifidelity"}
+MULTI_FIDELITY_NAMES: dict[str, str] = {"bayesopt": "bayesopt_multifidelity",
+                                        "kde": "kde_multifidelity"}
 
 
 def make_searcher(
@@ -67,8 +76,12 @@ __all__ = [
     "GPSearcher",
     "HyperTuneOptions",
     "HyperTuneSearcher",
+    "KDEOptions",
+    "KDESearcher",
     "MultiFidelityGPOptions",
     "MultiFidelityGPSearcher",
+    "MultiFidelityKDEOptions",
+    "MultiFidelityKDESearcher",
     "RandomSearchOptions",
     "RandomSearcher",
     "Searcher",

@@ -37,6 +37,10 @@ FAST_SEARCH_OPTIONS: dict[str, dict[str, Any]] = {
     "bayesopt_multifidelity": dict(FAST_GP_OPTIONS),
     # ... and fewer ranking-loss samples for the level weights
     "hypertune": {**FAST_GP_OPTIONS, "hypertune_distribution_num_samples": 10},
+    # The KDE's defaults are fast; a larger good set lets it fit its densities within the
+    # 30 suggestions of the searcher contract (its space has 5 hyperparameters).
+    "kde": {"top_n_percent": 30},
+    "kde_multifidelity": {"top_n_percent": 30},
 }
 
 

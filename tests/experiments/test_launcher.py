@@ -277,8 +277,11 @@ def test_run_experiment_checks_the_benchmark_definition_name(tmp_path: Path) -> 
 
 @pytest.mark.parametrize(("args", "expected"), [
     (["--method", "FOO"], r"argument --method: unknown method\(s\) \['FOO'\]"),
-    (["--method", "BOHB", "--method", "DEHB"],
-     r"argument --method: method\(s\) \['BOHB', 'DEHB'\] are not available yet"),
+    (["--method", "BOHB", "--method", "DEHBB"],
+     r"argument --method: unknown method\(s\) \['DEHBB'\]"),
+    (["--method", "DEHB", "--benchmark", "lcbench-blood-transfusion-service-center",
+      "--restrict_configurations", "1"],
+     "method 'DEHB' cannot honour restrict_configurations"),
     (["--experiment_tag", "My_Tag"], "argument --experiment_tag: .*'My_Tag'"),
     (["--start_seed", "-1"], "argument --start_seed: must be an int >= 0, got -1"),
     (["--num_seeds", "-2"], "argument --num_seeds: must be an int >= 1, got -2"),

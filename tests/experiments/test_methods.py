@@ -12,22 +12,26 @@ from hpo_core import space as sp
 from hpo_core.blackboxes.converters import fcnet
 from hpo_core.experiments.benchmarks import get_benchmark
 from hpo_core.experiments.methods import (
-    KNOWN_METHODS,
     METHOD_ARGUMENT_FIELDS,
     METHODS,
     MULTI_FIDELITY,
-    PLANNED_METHODS,
     MethodArguments,
     MethodDefinition,
     MethodDoesNotFitError,
     apply_method_args,
     check_method_fits_benchmark,
+    check_restrictable,
     get_method,
     is_expensive_method,
     recursive_merge,
     validate_methods,
 )
-from hpo_core.schedulers import FIFOScheduler, HyperbandScheduler
+from hpo_core.schedulers import (
+    DEHBScheduler,
+    FIFOScheduler,
+    HyperbandScheduler,
+    SynchronousHyperbandScheduler,
+)
 from hpo_core.schedulers.base import Scheduler
 from hpo_core.testing import synthetic_config_space
 
@@ -41,7 +45,8 @@ SEED_METHODS = [
 LANDED = [
     "RS", "BO", "ASHA", "ASHA-STOP", "ASHA-PROM", "ASHA6-STOP", "PASHA", "ASHA-TANH", "ASHA-RELU",
     "MOBSTER", "MOBSTER-TANH", "MOBSTER-RELU", "MOBSTER-JOINT", "MOBSTER-INDEP",
-    "HYPERTUNE-INDEP", "HYPERTUNE4-INDEP", "HYPERTUNE-JOINT",
+    "HYPERTUNE-INDEP", "HYPERTUNE4-INDEP", "HYPERTUNE-JOINT", "SYNCHB", "SYNCSH", "SYNCMOBSTER",
+    "BOHB", "BOHB-ASYNC", "DEHB", "KDE",
 ]
 
 
@@ -69,36 +74,37 @@ def suggested_configs(scheduler: Scheduler, num: int) -> list[dict[str, Any]]:
 # -- names and availability -------------------------------------------------------------------
 
 
-def test_every_seed_method_is_known_and_landed_ones_are_available() -> None:
-    assert set(SEED_METHODS) <= set(KNOWN_METHODS)
+def test_every_seed_method_is_available() -> None:
+    assert set(SEED_METHODS) <= set(METHODS)
     assert list(METHODS) == LANDED
-    assert set(PLANNED_METHODS) == set(SEED_METHODS) - set(LANDED)
-    assert len(KNOWN_METHODS) == len(set(KNOWN_METHODS))
-
-
-@pytest.mark.parametrize("name", sorted(PLANNED_METHODS))
-def test_planned_method_is_not_available_yet(name: str) -> None:
-    with pytest.raises(ValueError, match="not available yet") as info:
-        get_method(name)
-    message = str(info.value)
-    assert repr(name) in message
-    assert all(repr(available) in message for available in METHODS)
 
 
 def test_unknown_method_lists_available_ones() -> None:
     with pytest.raises(ValueError, match="'FOO'") as info:
         get_method("FOO")
-    assert "'ASHA-PROM'" in str(info.value) and "not available" not in str(info.value)
+    assert "'ASHA-PROM'" in str(info.value)
+    with pytest.raises(ValueError, match="did you mean 'SYNCMOBSTER'"):
+        get_method("SYNCMOBSTR")
 
 
 def test_validate_methods_names_every_problem_at_once() -> None:
-    assert validate_methods(["RS", "ASHA-RELU"]) == ["RS", "ASHA-RELU"]
+    assert validate_methods(["RS", "ASHA-RELU", "DEHB"]) == ["RS", "ASHA-RELU", "DEHB"]
     with pytest.raises(ValueError) as info:
-        validate_methods(["RS", "FOO", "DEHB", "BAR", "SYNCMOBSTER"])
+        validate_methods(["RS", "FOO", "DEHB", "BAR"])
     message = str(info.value)
     assert "unknown method(s) ['FOO', 'BAR']" in message
-    assert "['DEHB', 'SYNCMOBSTER'] are not available yet" in message
     assert "available: ['RS', 'BO', 'ASHA'," in message
+
+
+def test_kde_and_de_methods_cannot_be_restricted_to_a_table() -> None:
+    # seed 002: restrict_configurations is not supported by SyncBOHB, BOHB and DEHB
+    for name in ("BOHB", "BOHB-ASYNC", "DEHB", "KDE"):
+        with pytest.raises(ValueError, match=f"method {name!r} cannot honour "
+                                             "restrict_configurations") as info:
+            check_restrictable(name)
+        assert "'SYNCHB'" in str(info.value) and "'RS'" in str(info.value)
+    for name in ("RS", "BO", "ASHA", "MOBSTER", "SYNCHB", "SYNCSH", "SYNCMOBSTER"):
+        check_restrictable(name)
 
 
 def test_multi_fidelity_set_covers_new_names() -> None:
@@ -127,6 +133,8 @@ def test_expensive_methods_are_the_model_based_ones_of_the_seed_studies() -> Non
         assert is_expensive_method(name)
     for name in ("ASHA", "SYNCHB", "BOHB"):
         assert not is_expensive_method(name)
+    assert is_expensive_method("SYNCMOBSTER")
+    assert not any(is_expensive_method(n) for n in ("SYNCSH", "DEHB", "BOHB-ASYNC"))
     with pytest.raises(ValueError, match="'FOO'"):
         is_expensive_method("FOO")
 
@@ -137,7 +145,13 @@ def test_every_available_method_builds_a_scheduler(name: str) -> None:
         k: v for k, v in fcnet_like_space().items() if k.startswith("hp_activation")
     }}
     scheduler = get_method(name)(arguments(space))
-    expected = FIFOScheduler if name in ("RS", "BO") else HyperbandScheduler
+    expected: type[Scheduler] = HyperbandScheduler
+    if name in ("RS", "BO", "KDE"):
+        expected = FIFOScheduler
+    elif name == "DEHB":
+        expected = DEHBScheduler
+    elif name.startswith("SYNC") or name == "BOHB":
+        expected = SynchronousHyperbandScheduler
     assert type(scheduler) is expected
     assert scheduler.random_seed == 7
     suggestion = scheduler.suggest(0)

@@ -12,7 +12,7 @@ from hpo_core.experiments.methods import METHODS
 from hpo_core.schedulers import SCHEDULERS
 from hpo_core.searchers import SEARCHERS
 from hpo_core.testing import scheduler_contract as contract
-from hpo_core.testing.fast_options import FAST_GP_OPTIONS
+from hpo_core.testing.fast_options import fast_search_options
 from hpo_core.testing.scheduler_contract import SchedulerCase
 from hpo_core.tuner import StoppingCriterion
 
@@ -55,10 +55,12 @@ def test_model_based_methods_get_the_fast_search_options() -> None:
     for case in CASES:
         options = case.arguments(space, 0).scheduler_kwargs.get("search_options", {})
         if case.definition.model_based:
-            assert options.items() >= FAST_GP_OPTIONS.items(), case.name
+            fast = fast_search_options(case.definition.scheduler_kwargs["searcher"],
+                                       multi_fidelity=case.definition.multi_fidelity)
+            assert fast and options.items() >= fast.items(), case.name
             resolved = case.definition.resolve(case.arguments(space, 0), method=case.method)
             for key, value in case.definition.scheduler_kwargs.get("search_options", {}).items():
-                if key not in FAST_GP_OPTIONS:  # the method's own options are kept
+                if key not in fast:  # the method's own options are kept
                     assert resolved.scheduler_kwargs["search_options"][key] == value
 
 

@@ -23,7 +23,7 @@ from typing import Any, Self
 
 import numpy as np
 from scipy.linalg import LinAlgError, cho_solve, solve_triangular
-from scipy.linalg.blas import dger, dtrmm
+from scipy.linalg.blas import dtrmm
 from scipy.linalg.lapack import dlauum, dpotrf, dtrtri
 from scipy.optimize import minimize
 from threadpoolctl import ThreadpoolController
@@ -227,7 +227,9 @@ def gaussian_negative_log_likelihood(
     inverse = _inverse_from_factor(factor)
     alpha = inverse @ resid
     value = 0.5 * float(resid @ alpha) + log_det_half + 0.5 * len(resid) * _LOG_2PI
-    weights = dger(-1.0, alpha, alpha, a=inverse, overwrite_a=1)  # in place: K^-1 - a a^T
+    # K^-1 - a a^T in place, element by element (a BLAS rank-1 update may fuse multiply and
+    # add in some blocks only, which breaks the exact symmetry)
+    weights = np.subtract(inverse, np.multiply.outer(alpha, alpha), out=inverse)
     weights *= 0.5
     return value, alpha, weights.T  # symmetric: the transpose is the C-ordered view
 
