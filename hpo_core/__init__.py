@@ -23,6 +23,8 @@ _EXPORTS = {
     "TrialSuggestion": "hpo_core.trial",
     "FIFOScheduler": "hpo_core.schedulers",
     "HyperbandScheduler": "hpo_core.schedulers",
+    "SynchronousHyperbandScheduler": "hpo_core.schedulers",
+    "DEHBScheduler": "hpo_core.schedulers",
     "SimulatorBackend": "hpo_core.backends.simulator",
     "uniform": "hpo_core.space",
     "loguniform": "hpo_core.space",
