@@ -160,14 +160,17 @@ def rung_sizes_on_grid(runs: pd.DataFrame, grid: np.ndarray) -> pd.DataFrame:
 
 
 def method_styles(methods: Iterable[object]) -> dict[str, dict[str, Any]]:
-    """One colour and marker per method, the same in every figure of a benchmark."""
+    """One colour, line style and marker per method, the same in every figure of a benchmark
+    (the ten colours again with another line style beyond ten methods)."""
     import matplotlib
 
     colours = matplotlib.color_sequences["tab10"]
+    linestyles = ["-", "--", ":", "-."]
     markers = "osD^vP*Xhp"
     return {
-        m: {"color": colours[i % len(colours)], "marker": markers[i % len(markers)],
-            "label": m}
+        m: {"color": colours[i % len(colours)],
+            "linestyle": linestyles[i // len(colours) % len(linestyles)],
+            "marker": markers[i % len(markers)], "label": m}
         for i, m in enumerate(sorted({str(m) for m in methods}))
     }
 
@@ -215,14 +218,15 @@ def plot_best_so_far(
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for method, g in summary.groupby("method", sort=True):
         style = styles[str(method)]
-        ax.plot(g["time"], g["mean"], color=style["color"], label=style["label"])
+        ax.plot(g["time"], g["mean"], color=style["color"], linestyle=style["linestyle"],
+                label=style["label"])
         ax.fill_between(g["time"], g["lower"], g["upper"], color=style["color"], alpha=0.2)
     ax.set_ylim(*y_limits(summary))
     ax.set_xlabel("simulated wall-clock time (s)")
     better = "higher" if runs["mode"].iloc[0] == "max" else "lower"
     ax.set_ylabel(f"best {runs['metric'].iloc[0]} so far ({better} is better)")
     ax.set_title(title)
-    ax.legend()
+    ax.legend(fontsize="small", ncol=2 if len(styles) > 8 else 1)
     fig.tight_layout()
     fig.savefig(out_png, dpi=120)
     plt.close(fig)
@@ -263,7 +267,8 @@ def plot_rung_sizes(
     for ax, level in zip(axes.flat, levels, strict=False):
         for method, g in mean[mean["level"] == level].groupby("method", sort=True):
             style = styles[str(method)]
-            ax.plot(g["time"], g["size"], color=style["color"], label=style["label"])
+            ax.plot(g["time"], g["size"], color=style["color"], linestyle=style["linestyle"],
+                    label=style["label"])
         ax.set_title(f"rung level {level}")
         ax.set_xlabel("simulated wall-clock time (s)")
         ax.set_ylabel("entries (mean over seeds)")
@@ -272,7 +277,8 @@ def plot_rung_sizes(
     from matplotlib.lines import Line2D
 
     shown = sorted(mean["method"].astype(str).unique())
-    handles = [Line2D([], [], color=styles[m]["color"], label=styles[m]["label"]) for m in shown]
+    handles = [Line2D([], [], color=styles[m]["color"], linestyle=styles[m]["linestyle"],
+                      label=styles[m]["label"]) for m in shown]
     fig.legend(handles=handles, loc="outside right upper")
     fig.suptitle(f"{title}: rung sizes")
     fig.savefig(out_png, dpi=120)

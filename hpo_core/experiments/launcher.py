@@ -196,7 +196,8 @@ def package_versions() -> dict[str, str]:
 
 
 class RungSizes:
-    """Extra results: number of entries at each rung level (seed 001), for Hyperband types."""
+    """Extra results: number of entries at each rung level (seed 001), for schedulers with
+    rungs (they have ``information_for_rungs``)."""
 
     #: The counts change only when the scheduler records a result.
     supports_bulk = True
@@ -520,7 +521,6 @@ def run_experiment(
     """
     from hpo_core.backends.overheads import OverheadSimulatorBackend
     from hpo_core.backends.simulator import SimulatorBackend
-    from hpo_core.schedulers import HyperbandScheduler
     from hpo_core.space import space_to_dict
     from hpo_core.tuner import StoppingCriterion, Tuner, TunerCallback
 
@@ -542,9 +542,8 @@ def run_experiment(
         )
     prepared = prepare_experiment(experiment, benchmark=benchmark, blackbox=blackbox)
     arguments, scheduler = prepared.method_arguments, prepared.scheduler
-    extra = None
-    if isinstance(scheduler, HyperbandScheduler):
-        extra = RungSizes(scheduler.levels)
+    rungs = getattr(scheduler, "information_for_rungs", None)
+    extra = None if rungs is None else RungSizes([info.level for info in rungs()])
     from hpo_core.experiments.progress import ProgressFile, progress_path
 
     progress = ProgressFile(

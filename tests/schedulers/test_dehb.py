@@ -192,3 +192,18 @@ def test_without_pause_resume_promotions_are_new_trials() -> None:
 def test_bad_arguments_are_named(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         make(**kwargs)
+
+
+def test_rung_sizes_for_the_extra_results() -> None:
+    tuner = run(4)
+    s = tuner.scheduler
+    assert isinstance(s, DEHBScheduler)
+    info = s.information_for_rungs()
+    assert [i.level for i in info] == [1, 3, 9]
+    # the slots filled at each level (new trials of later brackets pass lower levels unranked)
+    filled: Counter[int] = Counter()
+    for bracket in s.manager.brackets:
+        for level, values in zip(bracket.levels, bracket.values, strict=True):
+            filled[level] += sum(v is not None for v in values)
+    assert [i.num_entries for i in info] == [filled[1], filled[3], filled[9]]
+    assert filled[1] < Counter(int(r) for r in tuner.results.resource)[1]
