@@ -19,7 +19,9 @@ Sub-commands (each writes one JSON document to ``--out``):
   searcher, the pending configs registered first, on a fresh scheduler per repeat.
 * ``run``: one simulated run through the registry and the simulator backend; reports every
   result's simulated time and metric value and the seconds of ``Tuner.run()``. With
-  ``--profile FILE`` the run is profiled with cProfile into ``FILE``.
+  ``--profile FILE`` the run is profiled with cProfile into ``FILE``. ``--benchmark`` names
+  another benchmark of hpo_core's registry to run on (default the LCBench table above; e.g.
+  ``yahpo-lcbench-3945`` for ``sync_family.py``); the other sub-commands use the table.
 """
 
 from __future__ import annotations
@@ -37,11 +39,11 @@ BENCHMARK = "lcbench-blood-transfusion-service-center"
 RUNG_LEVELS = (1, 3, 9, 27)
 
 
-def _blackbox(restrict: bool = False) -> Any:
+def _blackbox(restrict: bool = False, benchmark: str = BENCHMARK) -> Any:
     from hpo_core.experiments.benchmarks import get_benchmark
     from hpo_core.experiments.launcher import load_benchmark_blackbox
 
-    return load_benchmark_blackbox(get_benchmark(BENCHMARK), store=None,
+    return load_benchmark_blackbox(get_benchmark(benchmark), store=None,
                                    restrict_configurations=restrict)
 
 
@@ -148,11 +150,11 @@ def curves(args: argparse.Namespace) -> dict[str, Any]:
 
 def _scheduler(method: str, *, seed: int, blackbox: Any, method_args: dict[str, Any],
                points_to_evaluate: list[dict[str, Any]] | None = None,
-               n_workers: int = 4) -> Any:
+               n_workers: int = 4, benchmark_name: str = BENCHMARK) -> Any:
     from hpo_core.experiments.benchmarks import get_benchmark
     from hpo_core.experiments.methods import MethodArguments, apply_method_args, get_method
 
-    benchmark = get_benchmark(BENCHMARK)
+    benchmark = get_benchmark(benchmark_name)
     kwargs: dict[str, Any] = {}
     if points_to_evaluate is not None:
         kwargs["points_to_evaluate"] = points_to_evaluate
@@ -208,10 +210,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from hpo_core.experiments.benchmarks import get_benchmark
     from hpo_core.tuner import StoppingCriterion, Tuner
 
-    benchmark = get_benchmark(BENCHMARK)
-    blackbox = _blackbox()
+    benchmark = get_benchmark(args.benchmark)
+    blackbox = _blackbox(benchmark=args.benchmark)
     scheduler = _scheduler(args.method, seed=args.seed, blackbox=blackbox,
-                           method_args=json.loads(args.method_args), n_workers=args.workers)
+                           method_args=json.loads(args.method_args), n_workers=args.workers,
+                           benchmark_name=args.benchmark)
     tuner = Tuner(
         backend=SimulatorBackend(blackbox=blackbox, elapsed_time_attr=benchmark.elapsed_time_attr,
                                  max_resource_attr=benchmark.max_resource_attr),
@@ -273,6 +276,8 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=5400.0)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--profile", type=Path, default=None)
+    parser.add_argument("--benchmark", default=BENCHMARK,
+                        help="hpo_core benchmark of the run command (default %(default)s)")
     args = parser.parse_args()
     commands = {"export": export, "observations": observations, "curves": curves,
                 "suggest": suggest, "run": run}
