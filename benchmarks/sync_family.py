@@ -41,7 +41,7 @@ What is compared
     Syne Tune's 5 s a freed worker idles until the next step, which compares simulators
     rather than methods). ``--budget-overrides SYNCMOBSTER=1800`` (the default) gives a
     method another budget, replacing ``--budget`` (Syne Tune's SyncMOBSTER fits a GP per
-    suggestion: about 450 s per run on the LCBench curves at 1,800 s); ``--yahpo-methods``
+    suggestion: about 490 s per run on the LCBench curves at 1,800 s); ``--yahpo-methods``
     chooses the methods run on the YAHPO instances (by default all but SYNCMOBSTER, whose
     Syne Tune runs there would add some 80 minutes). The output says what was used.
 
@@ -73,10 +73,11 @@ Figures
     ``good_kde`` is set, i.e. a config is proposed by the model rather than at random. The
     counts are printed next to the BOHB rows.
 
-    Optionally (``--dehb-package``, on by default), hpo_core's DEHB against the ``dehb`` PyPI
-    package (0.1.2, in its own venv ``benchmarks/.venvs/dehb``; ``_sync_dehb_runner.py``)
-    with one worker on the LCBench curves, each evaluation charged its elapsed time from
-    scratch; if the package does not install or run, the output says so and the rest stands.
+    Also (unless ``--no-dehb-package``), hpo_core's DEHB against the ``dehb`` PyPI package
+    (0.1.2, in its own venv ``benchmarks/.venvs/dehb``; ``_sync_dehb_runner.py`` drives its
+    ask/tell interface on a simulated clock) with one worker on the LCBench curves, each of
+    the package's evaluations charged its elapsed time from scratch; if the package does not
+    install or run, the output says so and the rest stands.
 
 Caching
     Every finished run is kept as JSON under ``benchmarks/.cache/sync_family/``: Syne Tune's
@@ -101,11 +102,13 @@ Usage (from the repository root, with hpo_core's Python)::
     python benchmarks/sync_family.py --select-yahpo           # rank the YAHPO instances
 
 Running time
-    The venvs take a few minutes the first time. Syne Tune's runs dominate: on the 2-core
-    reference machine about 8 s (SYNCHB), 12 s (DEHB), 70 s (BOHB) and 130 s (BOHB-ASYNC) per
-    run on the LCBench curves, SYNCMOBSTER minutes even at 1,800 s; the defaults (10 seeds,
-    LCBench and three YAHPO instances, SYNCMOBSTER at 1,800 s) take about 90 minutes with
-    ``--jobs 2``, nothing once cached. ``--quick`` takes a few minutes.
+    The venvs take a minute or two the first time. Syne Tune's runs dominate; medians on the
+    2-core reference machine with two runs at a time (and other work on it part of the time),
+    LCBench curves: SYNCHB 7.5 s, DEHB 12 s, SYNCSH 15 s, BOHB 41 s, BOHB-ASYNC 81 s,
+    SYNCMOBSTER 490 s at 1,800 s; YAHPO instances 10 to 55 s. The defaults (10 seeds, LCBench
+    and the three YAHPO instances, SYNCMOBSTER at 1,800 s on LCBench only; 420 runs) took
+    90 minutes with ``--jobs 2`` with 7 of the 20 SYNCMOBSTER runs already cached, so about
+    100 minutes from scratch; nothing once cached. ``--quick`` takes about 6 minutes.
 """
 
 from __future__ import annotations
