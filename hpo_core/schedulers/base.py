@@ -119,6 +119,19 @@ class Scheduler(ABC):
                 "random_seed": self.random_seed}
 
 
+def metric_value(result: TrialResult, metric: str) -> float:
+    """The result's ``metric`` as a float.
+
+    Raises:
+        ValueError: If the result lacks ``metric`` (naming the metrics it has).
+    """
+    try:
+        return float(result.metrics[metric])
+    except KeyError:
+        raise ValueError(f"metric {metric!r} is not among the reported metrics "
+                         f"{sorted(result.metrics)}") from None
+
+
 def check_points_to_evaluate(
     points_to_evaluate: Sequence[Mapping[str, Any]] | None,
 ) -> list[dict[str, Any]] | None:

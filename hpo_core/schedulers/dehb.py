@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 
 from hpo_core import space as sp
-from hpo_core.schedulers.base import Scheduler, check_points_to_evaluate
-from hpo_core.schedulers.hyperband import RungInfo, resolve_max_t
+from hpo_core.schedulers.base import Scheduler, check_points_to_evaluate, metric_value
+from hpo_core.schedulers.hyperband import resolve_max_t
+from hpo_core.schedulers.rungs import RungInfo
 from hpo_core.schedulers.sync_brackets import DEHBBracketManager, Slot, geometric_rung_systems
-from hpo_core.schedulers.synchronous import metric_value
 from hpo_core.searchers import Searcher
 from hpo_core.trial import Decision, Trial, TrialResult, TrialSuggestion
 
@@ -189,7 +189,6 @@ class DEHBScheduler(Scheduler):
         self._suggested: set[tuple[Any, ...]] = set()
         self._failed: set[int] = set()
         self._levels = frozenset(self.rung_levels)
-        self._rung_counts = dict.fromkeys(self.rung_levels[:-1], 0)
         self.num_selection_skipped = 0
 
     # -- suggest --------------------------------------------------------------------------------
@@ -201,7 +200,7 @@ class DEHBScheduler(Scheduler):
         job = _Job(bracket_id, slot)
         encoded, promoted = self._new_encoded(job, trial_id)
         if encoded is None:
-            self._record(job, slot.trial_id, math.nan)
+            self.manager.on_result(bracket_id, slot, slot.trial_id, math.nan)
             return None
         if promoted is not None and self.support_pause_resume:
             self._members[promoted].value = None
@@ -322,7 +321,7 @@ class DEHBScheduler(Scheduler):
         winner = self._selection(trial_id, job, value)
         winner_value = self._members[winner].value
         assert winner_value is not None, "a slot's winner has a value at the slot's level"
-        self._record(job, winner, winner_value)
+        self.manager.on_result(job.bracket_id, job.slot, winner, winner_value)
         if self.searcher.wants_data:
             self.searcher.observe(trial_id, self._encoder.decode(member.encoded), level,
                                   result.metrics[self.metric])
@@ -346,13 +345,8 @@ class DEHBScheduler(Scheduler):
         self._failed.add(trial.trial_id)
         job = self._pending.pop(trial.trial_id, None)
         if job is not None:
-            self._record(job, trial.trial_id, math.nan)
+            self.manager.on_result(job.bracket_id, job.slot, trial.trial_id, math.nan)
         self.searcher.on_trial_error(trial.trial_id)
-
-    def _record(self, job: _Job, trial_id: int | None, value: float) -> None:
-        self.manager.on_result(job.bracket_id, job.slot, trial_id, value)
-        if job.slot.level in self._rung_counts:
-            self._rung_counts[job.slot.level] += 1
 
     def result_levels(self, trial: Trial) -> Container[int] | None:
         return self._levels
@@ -360,8 +354,7 @@ class DEHBScheduler(Scheduler):
     def information_for_rungs(self) -> list[RungInfo]:
         """(level, results recorded there, fraction kept) per level below max_t, over all
         brackets."""
-        return [RungInfo(level, count, 1.0 / self.reduction_factor)
-                for level, count in self._rung_counts.items()]
+        return self.manager.rung_sizes(self.reduction_factor)
 
     def metadata(self) -> dict[str, Any]:
         return {**super().metadata(), "max_t": self.max_t,

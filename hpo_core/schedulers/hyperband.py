@@ -6,15 +6,12 @@ import bisect
 import itertools
 import math
 from collections.abc import Container, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from hpo_core import space as sp
-from hpo_core.schedulers.base import (
-    DEFAULT_SEARCHER,
-    Scheduler,
-)
+from hpo_core.schedulers.base import DEFAULT_SEARCHER, Scheduler, metric_value
 from hpo_core.schedulers.pasha import PashaMaxResource
-from hpo_core.schedulers.rungs import Rung, geometric_rung_levels
+from hpo_core.schedulers.rungs import Rung, RungInfo, geometric_rung_levels
 from hpo_core.searchers import Searcher
 from hpo_core.trial import Decision, Trial, TrialResult, TrialSuggestion
 
@@ -23,12 +20,6 @@ SEARCHER_DATA = ("rungs", "all", "rungs_and_last")
 #: Config-space entries from which max_t is inferred when neither max_t nor max_resource_attr is
 #: given, in this order.
 MAX_T_KEYS = ("epochs", "max_t", "max-t", "max_epochs", "max-epochs")
-
-
-class RungInfo(NamedTuple):
-    level: int
-    num_entries: int
-    keep_fraction: float
 
 
 def _check_int(name: str, value: Any, minimum: int) -> int:
@@ -333,13 +324,7 @@ class HyperbandScheduler(Scheduler):
         self._pasha.grow_if_reordered(rungs[upper], rungs[lower])
 
     def _value(self, result: TrialResult) -> float:
-        try:
-            value = float(result.metrics[self.metric])
-        except KeyError:
-            raise ValueError(
-                f"metric {self.metric!r} is not among the reported metrics "
-                f"{sorted(result.metrics)}"
-            ) from None
+        value = metric_value(result, self.metric)
         return math.inf if math.isnan(value) else self._sign * value
 
     def on_trial_error(self, trial: Trial) -> None:

@@ -12,8 +12,17 @@ sorted rung by index: O(log n), not a sort).
 from __future__ import annotations
 
 import itertools
+from typing import NamedTuple
 
 from sortedcontainers import SortedList
+
+
+class RungInfo(NamedTuple):
+    """One rung level's size, as schedulers report it for the rung-size extra results."""
+
+    level: int
+    num_entries: int
+    keep_fraction: float
 
 
 class Rung:

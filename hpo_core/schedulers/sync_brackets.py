@@ -19,6 +19,8 @@ import itertools
 import math
 from dataclasses import dataclass
 
+from hpo_core.schedulers.rungs import RungInfo
+
 #: A rung: ``(number of slots, resource level)``.
 RungSpec = tuple[int, int]
 
@@ -250,6 +252,9 @@ class BracketManager:
                      strict=True))
             for rungs in rung_systems
         ]
+        #: Results recorded at each level, over all brackets (failed slots included).
+        self.num_results = dict.fromkeys(sorted({lvl for rungs in rung_systems
+                                                 for _, lvl in rungs}), 0)
         self.primary = self._new_bracket()
 
     @property
@@ -286,6 +291,7 @@ class BracketManager:
             raise RuntimeError(f"bracket {bracket_id} is not active")
         bracket = self.brackets[bracket_id]
         not_promoted = bracket.on_result(slot, trial_id, value)
+        self.num_results[slot.level] += 1
         if bracket_id == self.primary:
             last = len(self.brackets) - 1
             while self.brackets[self.primary].complete and self.primary < last:
@@ -293,6 +299,13 @@ class BracketManager:
             if self.brackets[self.primary].complete:
                 self.primary = self._new_bracket()
         return not_promoted
+
+    def rung_sizes(self, reduction_factor: float) -> list[RungInfo]:
+        """(level, results recorded there, fraction kept) per level below the largest, for the
+        rung-size extra results."""
+        levels = list(self.num_results)[:-1]
+        return [RungInfo(level, self.num_results[level], 1.0 / reduction_factor)
+                for level in levels]
 
     def previous_level(self, bracket_id: int, level: int) -> int:
         """The rung level below ``level`` in the bracket (0 below its base rung)."""

@@ -7,26 +7,14 @@ import math
 from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
-from hpo_core.schedulers.base import DEFAULT_SEARCHER, Scheduler
-from hpo_core.schedulers.hyperband import RungInfo, resolve_max_t
+from hpo_core.schedulers.base import DEFAULT_SEARCHER, Scheduler, metric_value
+from hpo_core.schedulers.hyperband import resolve_max_t
+from hpo_core.schedulers.rungs import RungInfo
 from hpo_core.schedulers.sync_brackets import BracketManager, Slot, geometric_rung_systems
 from hpo_core.searchers import Searcher
 from hpo_core.trial import Decision, Trial, TrialResult, TrialSuggestion
 
 SEARCHER_DATA = ("rungs", "all")
-
-
-def metric_value(result: TrialResult, metric: str) -> float:
-    """The result's ``metric`` as a float.
-
-    Raises:
-        ValueError: If the result lacks ``metric`` (naming the metrics it has).
-    """
-    try:
-        return float(result.metrics[metric])
-    except KeyError:
-        raise ValueError(f"metric {metric!r} is not among the reported metrics "
-                         f"{sorted(result.metrics)}") from None
 
 
 class SynchronousHyperbandScheduler(Scheduler):
@@ -114,13 +102,12 @@ class SynchronousHyperbandScheduler(Scheduler):
         self._pending: dict[int, tuple[int, Slot]] = {}
         self._configs: dict[int, dict[str, Any]] = {}
         self._failed: set[int] = set()
-        self._rung_counts = dict.fromkeys(self.rung_levels[:-1], 0)
 
     def suggest(self, trial_id: int) -> TrialSuggestion | None:
         bracket_id, slot = self.manager.next_job()
         while slot.trial_id in self._failed:
             # promoted only because its rung had too few valid results: it fails there again
-            self._record(bracket_id, slot, slot.trial_id, math.nan)
+            self.manager.on_result(bracket_id, slot, slot.trial_id, math.nan)
             bracket_id, slot = self.manager.next_job()
         if slot.trial_id is not None:
             self._pending[slot.trial_id] = (bracket_id, slot)
@@ -128,7 +115,7 @@ class SynchronousHyperbandScheduler(Scheduler):
         config = self.searcher.suggest(trial_id)
         if config is None:
             # the slot cannot be filled: it counts as failed, so that the rung can be decided
-            self._record(bracket_id, slot, None, math.nan)
+            self.manager.on_result(bracket_id, slot, None, math.nan)
             return None
         slot.trial_id = trial_id
         self._configs[trial_id] = config
@@ -151,7 +138,7 @@ class SynchronousHyperbandScheduler(Scheduler):
         decision = Decision.CONTINUE
         if level == milestone:
             del self._pending[trial_id]
-            self._record(bracket_id, slot, trial_id, value)
+            self.manager.on_result(bracket_id, slot, trial_id, value)
             decision = Decision.PAUSE
         if (self.searcher.wants_data and (self._forward_all or level == milestone)
                 and level > self.manager.previous_level(bracket_id, milestone)):
@@ -162,13 +149,8 @@ class SynchronousHyperbandScheduler(Scheduler):
         self._failed.add(trial.trial_id)
         pending = self._pending.pop(trial.trial_id, None)
         if pending is not None:
-            self._record(*pending, trial.trial_id, math.nan)
+            self.manager.on_result(*pending, trial.trial_id, math.nan)
         self.searcher.on_trial_error(trial.trial_id)
-
-    def _record(self, bracket_id: int, slot: Slot, trial_id: int | None, value: float) -> None:
-        self.manager.on_result(bracket_id, slot, trial_id, value)
-        if slot.level in self._rung_counts:
-            self._rung_counts[slot.level] += 1
 
     def result_levels(self, trial: Trial) -> Container[int] | None:
         return None if self._forward_all else self._levels
@@ -178,8 +160,7 @@ class SynchronousHyperbandScheduler(Scheduler):
     def information_for_rungs(self) -> list[RungInfo]:
         """(level, results recorded there, fraction kept) per level below max_t, over all
         brackets."""
-        return [RungInfo(level, count, 1.0 / self.reduction_factor)
-                for level, count in self._rung_counts.items()]
+        return self.manager.rung_sizes(self.reduction_factor)
 
     def metadata(self) -> dict[str, Any]:
         return {**super().metadata(), "max_t": self.max_t,
